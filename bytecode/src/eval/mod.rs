@@ -1,0 +1,213 @@
+//! The evaluator: program + request view + reusable scratch in, decision out. Pure: no
+//! I/O, no allocation once the scratch has grown to the program's needs.
+//!
+//! A request touches only its candidates: the listener by port (binary search), the vhost
+//! by host (hash probes: the exact name, then each wildcard suffix longest first), then
+//! within the vhost the entries indexed under its exact path, under each prefix of its
+//! path segments (a trie walk), and the regex-path entries. Entry ids are numbered in
+//! evaluation order, so the winner is the smallest matching id among the candidate
+//! lists, found by merging them. When nothing matches and the vhost falls back, the next
+//! less specific vhost is tried.
+
+mod host;
+mod path;
+mod predicate;
+mod query;
+
+use crate::format::{NONE, op, section};
+use crate::program::Program;
+
+pub use host::normalize_host;
+
+/// What the evaluator needs to know about a request.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// The listener port the request arrived on.
+    pub port: u32,
+    /// `:authority` (or `Host`), possibly with a port.
+    pub authority: &'a str,
+    /// `:method`.
+    pub method: &'a str,
+    /// `:path`, with the query string.
+    pub path: &'a str,
+    /// Request headers with lowercase names (repeats allowed). Only read when a
+    /// predicate needs one; see [`Program::needs_headers`].
+    pub headers: &'a [(String, String)],
+    /// A uniformly random number, used to pick among weighted backends.
+    pub random: u64,
+}
+
+/// Per-request working memory, reused across requests to avoid allocation.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    /// Candidate lists: (next position, end) in ENTRY_LISTS.
+    cursors: Vec<(u32, u32)>,
+    /// Repeated header values joined with `,`.
+    joined: String,
+    /// A percent-decoded query parameter.
+    decoded: Vec<u8>,
+}
+
+impl Scratch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+/// What to do with a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision<'p> {
+    /// The winning entry, if any matched.
+    pub entry: Option<u32>,
+    /// The vhost that held the winning entry, or the first vhost selected.
+    pub vhost: Option<u32>,
+    pub outcome: Outcome<'p>,
+}
+
+/// The effect of a decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome<'p> {
+    /// Forward upstream to `cluster` (backend record `backend`).
+    Forward { backend: u32, cluster: &'p str },
+    /// Answer locally. `backend` is the backend record whose share this was, when a
+    /// reference that did not resolve was picked (500).
+    Reply {
+        status: u16,
+        body: Option<&'p str>,
+        backend: Option<u32>,
+    },
+}
+
+/// Gateway API: "If no matching route is found, the gateway MUST respond with 404".
+const NO_ROUTE: u16 = 404;
+/// Gateway API: requests routed to an invalid backend reference get a 500.
+const INVALID_BACKEND: u16 = 500;
+
+impl Program {
+    /// Decides what happens to `request`.
+    pub fn evaluate<'p>(&'p self, request: &Request<'_>, scratch: &mut Scratch) -> Decision<'p> {
+        let no_route = |vhost| Decision {
+            entry: None,
+            vhost,
+            outcome: Outcome::Reply {
+                status: NO_ROUTE,
+                body: None,
+                backend: None,
+            },
+        };
+        let Some(listener) = self.listener(request.port) else {
+            return no_route(None);
+        };
+        let host = normalize_host(request.authority);
+        let first = self.select_vhost(listener, host);
+        let mut vhost = first;
+        let mut hops = 0;
+        while vhost != NONE && hops <= self.table(section::VHOSTS).len {
+            if let Some(entry) = self.match_in_vhost(vhost, request, scratch) {
+                return Decision {
+                    entry: Some(entry),
+                    vhost: Some(vhost),
+                    outcome: self.act(entry, request.random),
+                };
+            }
+            vhost = self.word(section::VHOSTS, vhost, 0);
+            hops += 1;
+        }
+        no_route((first != NONE).then_some(first))
+    }
+
+    /// Listener index for `port`, by binary search over the sorted ports.
+    fn listener(&self, port: u32) -> Option<u32> {
+        let (mut low, mut high) = (0, self.table(section::LISTENERS).len);
+        while low < high {
+            let mid = low + (high - low) / 2;
+            match self.word(section::LISTENERS, mid, 0).cmp(&port) {
+                core::cmp::Ordering::Less => low = mid + 1,
+                core::cmp::Ordering::Greater => high = mid,
+                core::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+
+    /// The first entry of `vhost` that matches, in evaluation order.
+    fn match_in_vhost(&self, vhost: u32, request: &Request<'_>, scratch: &mut Scratch) -> Option<u32> {
+        let path = request.path.split(['?', '#']).next().unwrap_or("");
+        self.collect_candidates(vhost, path, &mut scratch.cursors);
+        loop {
+            let mut best: Option<(usize, u32)> = None;
+            for (i, &(position, end)) in scratch.cursors.iter().enumerate() {
+                if position < end {
+                    let id = self.word(section::ENTRY_LISTS, position, 0);
+                    if best.is_none_or(|(_, best_id)| id < best_id) {
+                        best = Some((i, id));
+                    }
+                }
+            }
+            let (list, entry) = best?;
+            scratch.cursors[list].0 += 1;
+            if self.entry_matches(entry, request, path, scratch) {
+                return Some(entry);
+            }
+        }
+    }
+
+    fn entry_matches(&self, entry: u32, request: &Request<'_>, path: &str, scratch: &mut Scratch) -> bool {
+        let start = self.word(section::ENTRIES, entry, 0);
+        let len = self.word(section::ENTRIES, entry, 1);
+        (start..start.saturating_add(len)).all(|p| self.predicate_holds(p, request, path, scratch))
+    }
+
+    /// Runs the winning entry's action.
+    fn act(&self, entry: u32, random: u64) -> Outcome<'_> {
+        let action = self.word(section::ENTRIES, entry, 2);
+        let start = self.word(section::ACTIONS, action, 0);
+        let len = self.word(section::ACTIONS, action, 1);
+        // The loader guarantees the last op is the only terminal one.
+        let last = start.saturating_add(len).saturating_sub(1);
+        let head = self.word(section::OPS, last, 0);
+        let (a, b) = (self.word(section::OPS, last, 1), self.word(section::OPS, last, 2));
+        match (head & 0xFF) as u8 {
+            op::FORWARD => self.pick_backend(a, random),
+            _ => Outcome::Reply {
+                status: u16::try_from(a).unwrap_or(INVALID_BACKEND),
+                body: (b != NONE).then(|| self.string(b)),
+                backend: None,
+            },
+        }
+    }
+
+    /// Gateway API: each backend gets weight/Σweight of the requests; weight 0 gets none;
+    /// a share routed to an unresolvable reference is answered 500, and so is a rule whose
+    /// weights are all zero or that has no backends.
+    fn pick_backend(&self, set: u32, random: u64) -> Outcome<'_> {
+        let start = self.word(section::BACKEND_SETS, set, 0);
+        let len = self.word(section::BACKEND_SETS, set, 1);
+        let total = u64::from(self.word(section::BACKEND_SETS, set, 2));
+        let fail = |backend| Outcome::Reply {
+            status: INVALID_BACKEND,
+            body: None,
+            backend,
+        };
+        if total == 0 {
+            return fail(None);
+        }
+        let mut ticket = random % total;
+        for backend in start..start.saturating_add(len) {
+            let weight = u64::from(self.word(section::BACKENDS, backend, 1));
+            if ticket < weight {
+                let cluster = self.word(section::BACKENDS, backend, 2);
+                return if cluster == NONE {
+                    fail(Some(backend))
+                } else {
+                    Outcome::Forward {
+                        backend,
+                        cluster: self.string(cluster),
+                    }
+                };
+            }
+            ticket -= weight;
+        }
+        fail(None)
+    }
+}

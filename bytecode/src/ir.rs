@@ -1,0 +1,150 @@
+//! The program as the compiler hands it to the writer: plain data in evaluation order,
+//! with no layout decisions. The writer turns it into indexed bytecode.
+
+/// A whole program for one proxy target.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProgramIr {
+    /// Header the plugin sets to the chosen cluster (lowercase).
+    pub routing_header: String,
+    /// What the program was compiled for, e.g. `gateway ns/name`.
+    pub target: String,
+    pub listeners: Vec<ListenerIr>,
+}
+
+/// One listening port and the virtual hosts reachable on it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListenerIr {
+    pub port: u32,
+    /// At most one vhost per host pattern.
+    pub vhosts: Vec<VhostIr>,
+}
+
+/// The rules that serve one host pattern, already in evaluation order: the first entry
+/// that matches a request wins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VhostIr {
+    pub host: HostPattern,
+    /// When no entry matches, try the next less specific host pattern that also matches
+    /// the request (Gateway API: rules of all hostnames compete, longest hostname first).
+    /// Istio's virtual hosts do not fall back.
+    pub fallback: bool,
+    pub entries: Vec<EntryIr>,
+}
+
+/// Which request hosts a vhost serves. Patterns are lowercase.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum HostPattern {
+    /// One exact name, e.g. `foo.example.com`.
+    Exact(String),
+    /// `*.example.com`, stored as the suffix `.example.com`: any host ending in it with at
+    /// least one more label.
+    Wildcard(String),
+    /// Every host.
+    Any,
+}
+
+impl HostPattern {
+    /// Reads `*`, `*.suffix` or an exact name (lowercased).
+    pub fn parse(text: &str) -> HostPattern {
+        let lower = text.to_ascii_lowercase();
+        if lower == "*" {
+            HostPattern::Any
+        } else if let Some(suffix) = lower.strip_prefix('*') {
+            HostPattern::Wildcard(suffix.to_string())
+        } else {
+            HostPattern::Exact(lower)
+        }
+    }
+}
+
+impl core::fmt::Display for HostPattern {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            HostPattern::Exact(name) => f.write_str(name),
+            HostPattern::Wildcard(suffix) => write!(f, "*{suffix}"),
+            HostPattern::Any => f.write_str("*"),
+        }
+    }
+}
+
+/// One match of one rule, with everything needed to decide and act.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryIr {
+    pub path: PathIr,
+    /// All must hold (ANDed).
+    pub predicates: Vec<PredicateIr>,
+    pub action: ActionIr,
+    pub source: SourceIr,
+}
+
+/// How an entry constrains the path (the part before `?`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathIr {
+    /// The whole path, byte for byte.
+    Exact(String),
+    /// Segment-wise prefix: the segments of the value (empty for `/`).
+    Prefix(Vec<String>),
+    /// A regex that must match the whole path (the writer anchors it).
+    Regex(String),
+}
+
+/// A condition on the request besides its path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PredicateIr {
+    Method(String),
+    /// Header names are lowercase.
+    HeaderExact {
+        name: String,
+        value: String,
+    },
+    HeaderRegex {
+        name: String,
+        pattern: String,
+    },
+    HeaderPresent(String),
+    HeaderAbsent(String),
+    QueryExact {
+        name: String,
+        value: String,
+    },
+    QueryRegex {
+        name: String,
+        pattern: String,
+    },
+}
+
+/// What happens when an entry wins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionIr {
+    /// Forward to one of these, chosen by weight; a share with no cluster is answered 500.
+    Forward(Vec<BackendIr>),
+    /// Answer locally.
+    Reply { status: u16, body: Option<String> },
+}
+
+/// One weighted backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackendIr {
+    pub weight: u32,
+    /// The Envoy cluster; `None` when the reference did not resolve (answered with 500).
+    pub cluster: Option<String>,
+    pub service: Option<ServiceIr>,
+}
+
+/// A Kubernetes service port.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ServiceIr {
+    pub namespace: String,
+    pub name: String,
+    pub port: u32,
+}
+
+/// Where an entry came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceIr {
+    pub kind: crate::SourceKind,
+    pub namespace: String,
+    pub name: String,
+    pub rule: u16,
+    pub match_index: u16,
+}

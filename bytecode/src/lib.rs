@@ -1,0 +1,27 @@
+//! Switchyard route bytecode.
+//!
+//! One crate for everything that must agree byte for byte between the compiler, the
+//! proxy-wasm plugin and the test harness:
+//! - [`format`]: the layout constants (magic, version, sections, opcodes);
+//! - [`writer`]: [`ir::ProgramIr`] to bytes (used by the compiler);
+//! - [`Program::from_bytes`]: the verifying loader (never panics);
+//! - [`Program::evaluate`]: the pure evaluator (no I/O; reusable [`Scratch`]);
+//! - [`listing`]: a numbered listing of a program, for `switchyard explain`.
+
+pub mod checksum;
+pub mod error;
+pub mod eval;
+pub mod format;
+pub mod hash;
+pub mod ir;
+pub mod listing;
+mod loader;
+pub mod program;
+pub mod wire;
+pub mod writer;
+
+pub use error::LoadError;
+pub use eval::{Decision, Outcome, Request, Scratch};
+pub use loader::MAX_REGEX_LEN;
+pub use program::{BackendInfo, Program, ServiceInfo, SourceInfo, SourceKind};
+pub use writer::{WriteError, write_program};

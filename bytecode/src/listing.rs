@@ -1,0 +1,215 @@
+//! A numbered listing of a program, for `switchyard explain` and snapshot tests: users
+//! and tests read the same text.
+
+use core::fmt::{self, Write};
+
+use crate::format::{NONE, op, pred, section};
+use crate::program::Program;
+
+impl Program {
+    /// Writes the listing: listeners, their vhosts with fallbacks, and each entry with
+    /// its path, predicates, action and source.
+    pub fn write_listing(&self, out: &mut impl Write) -> fmt::Result {
+        writeln!(
+            out,
+            "program: {} ({} bytes)",
+            self.target(),
+            self.as_bytes().len()
+        )?;
+        writeln!(out, "routing header: {}", self.routing_header())?;
+        for listener in 0..self.table(section::LISTENERS).len {
+            writeln!(out, "listener :{}", self.word(section::LISTENERS, listener, 0))?;
+            for vhost in self.vhosts_of(listener) {
+                self.write_vhost(out, vhost)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The vhosts reachable from a listener's host table and default, ascending.
+    fn vhosts_of(&self, listener: u32) -> Vec<u32> {
+        let start = self.word(section::LISTENERS, listener, 1);
+        let len = self.word(section::LISTENERS, listener, 2);
+        let mut vhosts: Vec<u32> = (start..start + len)
+            .filter(|&s| self.word(section::HOST_SLOTS, s, 0) != NONE)
+            .map(|s| self.word(section::HOST_SLOTS, s, 1))
+            .collect();
+        let default = self.word(section::LISTENERS, listener, 3);
+        if default != NONE {
+            vhosts.push(default);
+        }
+        vhosts.sort_unstable();
+        vhosts.dedup();
+        vhosts
+    }
+
+    /// Entries of a vhost, ascending (they are numbered in evaluation order).
+    pub fn entries_of_vhost(&self, vhost: u32) -> Vec<u32> {
+        let mut entries = Vec::new();
+        let mut lists = Vec::new();
+        let slots = self.word(section::VHOSTS, vhost, 1);
+        for slot in slots..slots + self.word(section::VHOSTS, vhost, 2) {
+            if self.word(section::PATH_SLOTS, slot, 0) != NONE {
+                lists.push((
+                    self.word(section::PATH_SLOTS, slot, 1),
+                    self.word(section::PATH_SLOTS, slot, 2),
+                ));
+            }
+        }
+        let mut stack = vec![self.word(section::VHOSTS, vhost, 3)];
+        while let Some(node) = stack.pop() {
+            lists.push((
+                self.word(section::TRIE_NODES, node, 2),
+                self.word(section::TRIE_NODES, node, 3),
+            ));
+            let edges = self.word(section::TRIE_NODES, node, 0);
+            for edge in edges..edges + self.word(section::TRIE_NODES, node, 1) {
+                stack.push(self.word(section::TRIE_EDGES, edge, 1));
+            }
+        }
+        lists.push((
+            self.word(section::VHOSTS, vhost, 4),
+            self.word(section::VHOSTS, vhost, 5),
+        ));
+        for (start, len) in lists {
+            entries.extend((start..start + len).map(|i| self.word(section::ENTRY_LISTS, i, 0)));
+        }
+        entries.sort_unstable();
+        entries
+    }
+
+    /// The path condition of each entry, recovered from the index.
+    fn entry_paths(&self, vhost: u32) -> Vec<(u32, String)> {
+        let mut paths = Vec::new();
+        let slots = self.word(section::VHOSTS, vhost, 1);
+        for slot in slots..slots + self.word(section::VHOSTS, vhost, 2) {
+            let key = self.word(section::PATH_SLOTS, slot, 0);
+            if key != NONE {
+                let (start, len) = (
+                    self.word(section::PATH_SLOTS, slot, 1),
+                    self.word(section::PATH_SLOTS, slot, 2),
+                );
+                for i in start..start + len {
+                    paths.push((
+                        self.word(section::ENTRY_LISTS, i, 0),
+                        format!("path = {}", self.string(key)),
+                    ));
+                }
+            }
+        }
+        let mut stack = vec![(self.word(section::VHOSTS, vhost, 3), String::new())];
+        while let Some((node, prefix)) = stack.pop() {
+            let (start, len) = (
+                self.word(section::TRIE_NODES, node, 2),
+                self.word(section::TRIE_NODES, node, 3),
+            );
+            for i in start..start + len {
+                let shown = if prefix.is_empty() { "/" } else { &prefix };
+                paths.push((
+                    self.word(section::ENTRY_LISTS, i, 0),
+                    format!("path prefix {shown}"),
+                ));
+            }
+            let edges = self.word(section::TRIE_NODES, node, 0);
+            for edge in edges..edges + self.word(section::TRIE_NODES, node, 1) {
+                let segment = self.string(self.word(section::TRIE_EDGES, edge, 0));
+                stack.push((
+                    self.word(section::TRIE_EDGES, edge, 1),
+                    format!("{prefix}/{segment}"),
+                ));
+            }
+        }
+        paths
+    }
+
+    fn write_vhost(&self, out: &mut impl Write, vhost: u32) -> fmt::Result {
+        let fallback = self.word(section::VHOSTS, vhost, 0);
+        write!(
+            out,
+            "  vhost {} {}",
+            vhost,
+            self.string(self.word(section::VHOSTS, vhost, 6))
+        )?;
+        if fallback != NONE {
+            write!(out, " (then vhost {fallback})")?;
+        }
+        writeln!(out)?;
+        let paths = self.entry_paths(vhost);
+        for entry in self.entries_of_vhost(vhost) {
+            write!(out, "    {entry:>5}  ")?;
+            let mut conditions: Vec<String> = paths
+                .iter()
+                .filter(|(e, _)| *e == entry)
+                .map(|(_, p)| p.clone())
+                .collect();
+            let start = self.word(section::ENTRIES, entry, 0);
+            for p in start..start + self.word(section::ENTRIES, entry, 1) {
+                conditions.push(self.describe_predicate(p));
+            }
+            write!(out, "{}", conditions.join(" && "))?;
+            writeln!(
+                out,
+                "  =>  {}  [{}]",
+                self.describe_action(entry),
+                self.source(entry)
+            )?;
+        }
+        Ok(())
+    }
+
+    fn describe_predicate(&self, index: u32) -> String {
+        let head = (self.word(section::PREDICATES, index, 0) & 0xFF) as u8;
+        let a = self.word(section::PREDICATES, index, 1);
+        let b = self.word(section::PREDICATES, index, 2);
+        let regex = |r: u32| self.string(self.word(section::REGEXES, r, 0)).to_string();
+        match head {
+            pred::METHOD => format!("method = {}", self.string(a)),
+            pred::HEADER_EXACT => format!("header {} = {:?}", self.string(a), self.string(b)),
+            pred::HEADER_REGEX => format!("header {} ~ {}", self.string(a), regex(b)),
+            pred::HEADER_PRESENT => format!("header {} present", self.string(a)),
+            pred::HEADER_ABSENT => format!("header {} absent", self.string(a)),
+            pred::QUERY_EXACT => format!("query {} = {:?}", self.string(a), self.string(b)),
+            pred::QUERY_REGEX => format!("query {} ~ {}", self.string(a), regex(b)),
+            pred::PATH_REGEX => format!("path ~ {}", regex(b)),
+            other => format!("?{other}"),
+        }
+    }
+
+    fn describe_action(&self, entry: u32) -> String {
+        let action = self.word(section::ENTRIES, entry, 2);
+        let start = self.word(section::ACTIONS, action, 0);
+        let mut parts = Vec::new();
+        for o in start..start + self.word(section::ACTIONS, action, 1) {
+            let a = self.word(section::OPS, o, 1);
+            match (self.word(section::OPS, o, 0) & 0xFF) as u8 {
+                op::FORWARD => {
+                    let first = self.word(section::BACKEND_SETS, a, 0);
+                    let backends: Vec<String> = (first..first + self.word(section::BACKEND_SETS, a, 1))
+                        .map(|b| {
+                            let info = self.backend(b);
+                            format!("{}*{}", info.cluster.unwrap_or("<unresolved: 500>"), info.weight)
+                        })
+                        .collect();
+                    if backends.is_empty() {
+                        parts.push("forward <no backends: 500>".to_string());
+                    } else {
+                        parts.push(format!("forward {}", backends.join(", ")));
+                    }
+                }
+                op::REPLY => parts.push(format!("reply {a}")),
+                other => parts.push(format!("?{other}")),
+            }
+        }
+        parts.join("; ")
+    }
+}
+
+impl Program {
+    /// The listing as a string.
+    pub fn listing(&self) -> String {
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = self.write_listing(&mut out);
+        out
+    }
+}

@@ -1,0 +1,379 @@
+//! `Program::from_bytes`: checks every header field, offset, index and range before a
+//! program is used, so the evaluator can trust it. Any byte string either loads or is
+//! refused with a [`LoadError`]; this function never panics.
+
+use crate::checksum::crc32;
+use crate::error::LoadError;
+use crate::format::{
+    HEADER_LEN, KNOWN_FLAGS, MAGIC, NONE, SECTION_ENTRY_LEN, VERSION_MAJOR, VERSION_MINOR, op, pred,
+    record_words, section, source_kind,
+};
+use crate::program::{Meta, Program, Strings, Table};
+use crate::wire::{u16_at, u32_at};
+
+/// Regexes are anchored full matches of at most this many bytes (Istio's limit on a
+/// `uri.regex`); bounding them bounds the compiled size too.
+pub const MAX_REGEX_LEN: usize = 1024;
+/// regex-lite's compiled-size limit for one regex.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+impl Program {
+    /// Verifies `bytes` and returns the program, or says why they are not one.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Program, LoadError> {
+        let sections = read_header(bytes)?;
+        let mut program = Program {
+            bytes: bytes.into(),
+            strings: Strings::default(),
+            tables: [Table::default(); 19],
+            regexes: Vec::new(),
+            meta: Meta::default(),
+        };
+        for &(id, offset, len) in &sections {
+            if id == section::STRINGS || id == section::META {
+                continue;
+            }
+            let words = record_words(id);
+            let record_len = words * 4;
+            if len % record_len != 0 {
+                return Err(LoadError::BadSection(id));
+            }
+            program.tables[id as usize] = Table {
+                start: offset,
+                len: u32::try_from(len / record_len).map_err(|_| LoadError::BadSection(id))?,
+                words,
+            };
+        }
+        let find = |id: u32| sections.iter().find(|s| s.0 == id).map(|s| (s.1, s.2));
+        let (offset, len) = find(section::STRINGS).ok_or(LoadError::MissingSection(section::STRINGS))?;
+        program.strings = read_strings(bytes, offset, len)?;
+        let (offset, len) = find(section::META).ok_or(LoadError::MissingSection(section::META))?;
+        program.meta = read_meta(&program, offset, len)?;
+        Checker { p: &program }.check_all()?;
+        program.regexes = compile_regexes(&program)?;
+        Ok(program)
+    }
+}
+
+/// Checks the fixed header and the section table; returns (id, offset, len) per section.
+fn read_header(bytes: &[u8]) -> Result<Vec<(u32, usize, usize)>, LoadError> {
+    if bytes.len() < HEADER_LEN {
+        return Err(LoadError::TooShort);
+    }
+    if bytes[..8] != MAGIC {
+        return Err(LoadError::BadMagic);
+    }
+    let major = u16_at(bytes, 8).ok_or(LoadError::TooShort)?;
+    let minor = u16_at(bytes, 10).ok_or(LoadError::TooShort)?;
+    if major != VERSION_MAJOR || minor > VERSION_MINOR {
+        return Err(LoadError::UnsupportedVersion { major, minor });
+    }
+    let word = |offset| u32_at(bytes, offset).ok_or(LoadError::TooShort);
+    let flags = word(12)?;
+    if flags & !KNOWN_FLAGS != 0 {
+        return Err(LoadError::UnknownFlags(flags));
+    }
+    let total = word(16)?;
+    if total as usize != bytes.len() {
+        return Err(LoadError::LengthMismatch {
+            header: total,
+            actual: bytes.len(),
+        });
+    }
+    if word(20)? != crc32(&bytes[HEADER_LEN..]) {
+        return Err(LoadError::ChecksumMismatch);
+    }
+    let count = word(24)? as usize;
+    if count > section::ALL.len() {
+        return Err(LoadError::BadSectionTable);
+    }
+    let table_end = HEADER_LEN + count * SECTION_ENTRY_LEN;
+    if table_end > bytes.len() {
+        return Err(LoadError::BadSectionTable);
+    }
+    let mut sections = Vec::with_capacity(count);
+    for i in 0..count {
+        let base = HEADER_LEN + i * SECTION_ENTRY_LEN;
+        let (id, offset, len) = (word(base)?, word(base + 4)? as usize, word(base + 8)? as usize);
+        let known = section::ALL.contains(&id);
+        let duplicate = sections.iter().any(|s: &(u32, usize, usize)| s.0 == id);
+        let end = offset.checked_add(len).ok_or(LoadError::BadSectionTable)?;
+        if !known || duplicate || offset % 4 != 0 || offset < table_end || end > bytes.len() {
+            return Err(LoadError::BadSectionTable);
+        }
+        sections.push((id, offset, len));
+    }
+    for id in section::ALL {
+        if !sections.iter().any(|s| s.0 == id) {
+            return Err(LoadError::MissingSection(id));
+        }
+    }
+    let mut by_offset: Vec<_> = sections.iter().map(|s| (s.1, s.1 + s.2)).collect();
+    by_offset.sort_unstable();
+    if by_offset.windows(2).any(|w| w[0].1 > w[1].0) {
+        return Err(LoadError::BadSectionTable);
+    }
+    Ok(sections)
+}
+
+fn read_strings(bytes: &[u8], offset: usize, len: usize) -> Result<Strings, LoadError> {
+    let bad = LoadError::BadSection(section::STRINGS);
+    let end = offset + len;
+    let count = u32_at(bytes, offset).filter(|_| len >= 4).ok_or(bad)?;
+    let table = offset + 4;
+    let blob = (count as usize)
+        .checked_mul(8)
+        .and_then(|n| n.checked_add(table))
+        .ok_or(bad)?;
+    if blob > end {
+        return Err(bad);
+    }
+    for i in 0..count {
+        let entry = table + i as usize * 8;
+        let start = u32_at(bytes, entry).ok_or(bad)? as usize;
+        let length = u32_at(bytes, entry + 4).ok_or(bad)? as usize;
+        let text = start
+            .checked_add(blob)
+            .and_then(|s| Some((s, s.checked_add(length)?)))
+            .filter(|&(_, e)| e <= end)
+            .and_then(|(s, e)| bytes.get(s..e))
+            .ok_or(LoadError::BadRecord {
+                section: section::STRINGS,
+                index: i,
+            })?;
+        if core::str::from_utf8(text).is_err() {
+            return Err(LoadError::BadRecord {
+                section: section::STRINGS,
+                index: i,
+            });
+        }
+    }
+    Ok(Strings { count, table, blob })
+}
+
+fn read_meta(program: &Program, offset: usize, len: usize) -> Result<Meta, LoadError> {
+    let bad = LoadError::BadSection(section::META);
+    let bytes = &program.bytes;
+    let word = |i: usize| {
+        if (i + 1) * 4 <= len {
+            u32_at(bytes, offset + i * 4)
+        } else {
+            None
+        }
+    };
+    let routing_header = word(0).ok_or(bad)?;
+    let target = word(1).ok_or(bad)?;
+    let count = word(2).ok_or(bad)?;
+    if len != (3 + count as usize) * 4 {
+        return Err(bad);
+    }
+    let strings = program.strings.count;
+    if routing_header >= strings || target >= strings {
+        return Err(bad);
+    }
+    if !is_header_name(program.string_bytes(routing_header)) {
+        return Err(bad);
+    }
+    for i in 0..count as usize {
+        let id = word(3 + i).ok_or(bad)?;
+        if id >= strings || !is_header_name(program.string_bytes(id)) {
+            return Err(bad);
+        }
+    }
+    Ok(Meta {
+        routing_header,
+        target,
+        needed_headers: (offset + 12, count),
+    })
+}
+
+/// A lowercase HTTP header name token (RFC 9110 `tchar`s, no uppercase), or a pseudo-header.
+pub(crate) fn is_header_name(name: &[u8]) -> bool {
+    let body = name.strip_prefix(b":").unwrap_or(name);
+    !body.is_empty()
+        && body
+            .iter()
+            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"!#$%&'*+-.^_`|~".contains(&c))
+}
+
+fn compile_regexes(program: &Program) -> Result<Vec<regex_lite::Regex>, LoadError> {
+    let table = program.table(section::REGEXES);
+    (0..table.len)
+        .map(|i| {
+            let pattern = program.string(program.word(section::REGEXES, i, 0));
+            if pattern.len() > MAX_REGEX_LEN + 8 {
+                return Err(LoadError::BadRegex(i));
+            }
+            regex_lite::RegexBuilder::new(pattern)
+                .size_limit(REGEX_SIZE_LIMIT)
+                .build()
+                .map_err(|_| LoadError::BadRegex(i))
+        })
+        .collect()
+}
+
+/// Cross-section checks: every index in range, every range inside its section, every
+/// list sorted, every opcode known.
+struct Checker<'p> {
+    p: &'p Program,
+}
+
+impl Checker<'_> {
+    fn len(&self, id: u32) -> u32 {
+        self.p.table(id).len
+    }
+
+    fn w(&self, id: u32, i: u32, word: usize) -> u32 {
+        self.p.word(id, i, word)
+    }
+
+    fn string(&self, id: u32) -> bool {
+        id < self.p.strings.count
+    }
+
+    fn index(&self, value: u32, id: u32) -> bool {
+        value < self.len(id)
+    }
+
+    fn optional(&self, value: u32, id: u32) -> bool {
+        value == NONE || self.index(value, id)
+    }
+
+    fn range(&self, start: u32, len: u32, id: u32) -> bool {
+        start.checked_add(len).is_some_and(|end| end <= self.len(id))
+    }
+
+    /// A run of entry ids in ENTRY_LISTS must be strictly ascending: the evaluator merges
+    /// candidate lists by id.
+    fn sorted_list(&self, start: u32, len: u32) -> bool {
+        self.range(start, len, section::ENTRY_LISTS)
+            && (start..start + len).all(|i| self.index(self.w(section::ENTRY_LISTS, i, 0), section::ENTRIES))
+            && (start + 1..start + len)
+                .all(|i| self.w(section::ENTRY_LISTS, i - 1, 0) < self.w(section::ENTRY_LISTS, i, 0))
+    }
+
+    fn each(&self, id: u32, ok: impl Fn(u32) -> bool) -> Result<(), LoadError> {
+        match (0..self.len(id)).find(|&i| !ok(i)) {
+            Some(index) => Err(LoadError::BadRecord { section: id, index }),
+            None => Ok(()),
+        }
+    }
+
+    fn check_all(&self) -> Result<(), LoadError> {
+        use section::*;
+        self.each(REGEXES, |i| self.string(self.w(REGEXES, i, 0)))?;
+        self.each(LISTENERS, |i| {
+            let (start, len) = (self.w(LISTENERS, i, 1), self.w(LISTENERS, i, 2));
+            (i == 0 || self.w(LISTENERS, i - 1, 0) < self.w(LISTENERS, i, 0))
+                && self.range(start, len, HOST_SLOTS)
+                && (len == 0 || len.is_power_of_two())
+                && self.optional(self.w(LISTENERS, i, 3), VHOSTS)
+        })?;
+        self.each(HOST_SLOTS, |i| {
+            let key = self.w(HOST_SLOTS, i, 0);
+            key == NONE || (self.string(key) && self.index(self.w(HOST_SLOTS, i, 1), VHOSTS))
+        })?;
+        self.each(VHOSTS, |i| {
+            let fallback = self.w(VHOSTS, i, 0);
+            let (slots, slot_len) = (self.w(VHOSTS, i, 1), self.w(VHOSTS, i, 2));
+            // A fallback always points further down the table, so chains end.
+            (fallback == NONE || (fallback > i && self.index(fallback, VHOSTS)))
+                && self.range(slots, slot_len, PATH_SLOTS)
+                && (slot_len == 0 || slot_len.is_power_of_two())
+                && self.index(self.w(VHOSTS, i, 3), TRIE_NODES)
+                && self.sorted_list(self.w(VHOSTS, i, 4), self.w(VHOSTS, i, 5))
+                && self.string(self.w(VHOSTS, i, 6))
+        })?;
+        self.each(PATH_SLOTS, |i| {
+            let key = self.w(PATH_SLOTS, i, 0);
+            key == NONE
+                || (self.string(key) && self.sorted_list(self.w(PATH_SLOTS, i, 1), self.w(PATH_SLOTS, i, 2)))
+        })?;
+        self.each(TRIE_NODES, |i| {
+            let (edges, edge_len) = (self.w(TRIE_NODES, i, 0), self.w(TRIE_NODES, i, 1));
+            self.range(edges, edge_len, TRIE_EDGES)
+                && (edges + 1..edges + edge_len).all(|e| {
+                    self.p.string_bytes(self.w(TRIE_EDGES, e - 1, 0))
+                        < self.p.string_bytes(self.w(TRIE_EDGES, e, 0))
+                })
+                && self.sorted_list(self.w(TRIE_NODES, i, 2), self.w(TRIE_NODES, i, 3))
+        })?;
+        self.each(TRIE_EDGES, |i| {
+            self.string(self.w(TRIE_EDGES, i, 0)) && self.index(self.w(TRIE_EDGES, i, 1), TRIE_NODES)
+        })?;
+        self.each(ENTRY_LISTS, |i| self.index(self.w(ENTRY_LISTS, i, 0), ENTRIES))?;
+        self.each(ENTRIES, |i| {
+            self.range(self.w(ENTRIES, i, 0), self.w(ENTRIES, i, 1), PREDICATES)
+                && self.index(self.w(ENTRIES, i, 2), ACTIONS)
+                && self.index(self.w(ENTRIES, i, 3), SOURCES)
+        })?;
+        self.each(PREDICATES, |i| self.predicate(i))?;
+        self.each(ACTIONS, |i| self.action(i))?;
+        self.each(OPS, |i| self.op(i))?;
+        self.each(BACKEND_SETS, |i| {
+            let (start, len) = (self.w(BACKEND_SETS, i, 0), self.w(BACKEND_SETS, i, 1));
+            self.range(start, len, BACKENDS)
+                && (start..start + len)
+                    .map(|b| u64::from(self.w(BACKENDS, b, 1)))
+                    .sum::<u64>()
+                    == u64::from(self.w(BACKEND_SETS, i, 2))
+        })?;
+        self.each(BACKENDS, |i| {
+            self.optional(self.w(BACKENDS, i, 0), SERVICES) && {
+                let cluster = self.w(BACKENDS, i, 2);
+                cluster == NONE || (self.string(cluster) && !self.p.string_bytes(cluster).is_empty())
+            }
+        })?;
+        self.each(SERVICES, |i| {
+            self.string(self.w(SERVICES, i, 0)) && self.string(self.w(SERVICES, i, 1))
+        })?;
+        self.each(SOURCES, |i| {
+            let kind = self.w(SOURCES, i, 0);
+            (1..=u32::from(source_kind::MAX)).contains(&kind)
+                && self.string(self.w(SOURCES, i, 1))
+                && self.string(self.w(SOURCES, i, 2))
+        })
+    }
+
+    fn predicate(&self, i: u32) -> bool {
+        let head = self.w(section::PREDICATES, i, 0);
+        let (code, flags) = ((head & 0xFF) as u8, head >> 8);
+        let (a, b) = (
+            self.w(section::PREDICATES, i, 1),
+            self.w(section::PREDICATES, i, 2),
+        );
+        let header = |name: u32| self.string(name) && is_header_name(self.p.string_bytes(name));
+        flags == 0
+            && match code {
+                pred::METHOD => self.string(a),
+                pred::HEADER_EXACT => header(a) && self.string(b),
+                pred::HEADER_REGEX => header(a) && self.index(b, section::REGEXES),
+                pred::HEADER_PRESENT | pred::HEADER_ABSENT => header(a),
+                pred::QUERY_EXACT => self.string(a) && self.string(b),
+                pred::QUERY_REGEX => self.string(a) && self.index(b, section::REGEXES),
+                pred::PATH_REGEX => self.index(b, section::REGEXES),
+                _ => false,
+            }
+    }
+
+    /// An action is a run of ops that ends in exactly one terminal op (forward or reply).
+    fn action(&self, i: u32) -> bool {
+        let (start, len) = (self.w(section::ACTIONS, i, 0), self.w(section::ACTIONS, i, 1));
+        let terminal = |o: u32| matches!((self.w(section::OPS, o, 0) & 0xFF) as u8, op::FORWARD | op::REPLY);
+        len > 0
+            && self.range(start, len, section::OPS)
+            && terminal(start + len - 1)
+            && !(start..start + len - 1).any(terminal)
+    }
+
+    fn op(&self, i: u32) -> bool {
+        let head = self.w(section::OPS, i, 0);
+        let (code, flags) = ((head & 0xFF) as u8, head >> 8);
+        let (a, b) = (self.w(section::OPS, i, 1), self.w(section::OPS, i, 2));
+        flags == 0
+            && match code {
+                op::FORWARD => self.index(a, section::BACKEND_SETS),
+                op::REPLY => (100..=599).contains(&a) && (b == NONE || self.string(b)),
+                _ => false,
+            }
+    }
+}

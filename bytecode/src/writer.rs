@@ -1,0 +1,508 @@
+//! Lays a [`ProgramIr`] out as bytecode: interns strings, builds the host and path hash
+//! tables and the segment tries, numbers entries in evaluation order, and writes the
+//! header, section table and checksum. Output depends only on the IR, so the same IR
+//! always gives the same bytes.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::checksum::crc32;
+use crate::format::{
+    HEADER_LEN, MAGIC, NONE, SECTION_ENTRY_LEN, VERSION_MAJOR, VERSION_MINOR, op, pred, section, source_kind,
+};
+use crate::hash::{fnv1a, table_size};
+use crate::ir::{
+    ActionIr, BackendIr, EntryIr, HostPattern, PathIr, PredicateIr, ProgramIr, ServiceIr, VhostIr,
+};
+use crate::program::SourceKind;
+use crate::wire::push_u32;
+
+/// Why an IR cannot be written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteError {
+    /// A table outgrew the 32-bit indices of the format.
+    TooLarge(&'static str),
+    /// Two listeners with one port, or two vhosts with one host pattern.
+    Duplicate(String),
+    /// A header name that is not a lowercase token.
+    BadHeaderName(String),
+    /// A regex that regex-lite refuses.
+    BadRegex { pattern: String, reason: String },
+    /// A reply status outside 100..=599.
+    BadStatus(u16),
+}
+
+impl core::fmt::Display for WriteError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            WriteError::TooLarge(what) => write!(f, "too many {what} for the bytecode format"),
+            WriteError::Duplicate(what) => write!(f, "duplicate {what}"),
+            WriteError::BadHeaderName(name) => write!(f, "invalid header name {name:?}"),
+            WriteError::BadRegex { pattern, reason } => write!(f, "invalid regex {pattern:?}: {reason}"),
+            WriteError::BadStatus(status) => write!(f, "invalid status {status}"),
+        }
+    }
+}
+
+impl std::error::Error for WriteError {}
+
+/// Anchors a regex so it must match the whole subject, as Envoy's `safe_regex` does.
+pub fn anchor_regex(pattern: &str) -> String {
+    format!("^(?:{pattern})$")
+}
+
+/// Writes `ir` as a program.
+pub fn write_program(ir: &ProgramIr) -> Result<Vec<u8>, WriteError> {
+    let mut w = Writer::default();
+    w.program(ir)?;
+    w.finish(ir)
+}
+
+#[derive(Default)]
+struct Writer {
+    strings: Vec<String>,
+    string_ids: HashMap<String, u32>,
+    regex_ids: HashMap<String, u32>,
+    services: HashMap<ServiceIr, u32>,
+    needed_headers: BTreeMap<String, u32>,
+    s: BTreeMap<u32, Vec<u32>>,
+}
+
+/// One node of a segment trie while it is being built.
+#[derive(Default)]
+struct TrieBuild {
+    children: BTreeMap<String, TrieBuild>,
+    entries: Vec<u32>,
+}
+
+fn too_large(what: &'static str) -> WriteError {
+    WriteError::TooLarge(what)
+}
+
+fn count(n: usize, what: &'static str) -> Result<u32, WriteError> {
+    u32::try_from(n)
+        .ok()
+        .filter(|&n| n != NONE)
+        .ok_or(too_large(what))
+}
+
+impl Writer {
+    fn words(&mut self, id: u32) -> &mut Vec<u32> {
+        self.s.entry(id).or_default()
+    }
+
+    /// Appends one record and returns its index.
+    fn record(&mut self, id: u32, words: &[u32]) -> Result<u32, WriteError> {
+        let per = crate::format::record_words(id);
+        let table = self.words(id);
+        let index = count(table.len() / per, "records")?;
+        table.extend_from_slice(words);
+        Ok(index)
+    }
+
+    fn len(&self, id: u32) -> u32 {
+        let per = crate::format::record_words(id);
+        self.s.get(&id).map_or(0, |t| (t.len() / per) as u32)
+    }
+
+    fn string(&mut self, text: &str) -> Result<u32, WriteError> {
+        if let Some(&id) = self.string_ids.get(text) {
+            return Ok(id);
+        }
+        let id = count(self.strings.len(), "strings")?;
+        self.strings.push(text.to_string());
+        self.string_ids.insert(text.to_string(), id);
+        Ok(id)
+    }
+
+    fn regex(&mut self, pattern: &str) -> Result<u32, WriteError> {
+        let anchored = anchor_regex(pattern);
+        if let Some(&id) = self.regex_ids.get(&anchored) {
+            return Ok(id);
+        }
+        if let Err(e) = regex_lite::Regex::new(&anchored) {
+            return Err(WriteError::BadRegex {
+                pattern: pattern.to_string(),
+                reason: e.to_string(),
+            });
+        }
+        let text = self.string(&anchored)?;
+        let id = self.record(section::REGEXES, &[text])?;
+        self.regex_ids.insert(anchored, id);
+        Ok(id)
+    }
+
+    fn header_name(&mut self, name: &str) -> Result<u32, WriteError> {
+        if !crate::loader::is_header_name(name.as_bytes()) {
+            return Err(WriteError::BadHeaderName(name.to_string()));
+        }
+        let id = self.string(name)?;
+        self.needed_headers.insert(name.to_string(), id);
+        Ok(id)
+    }
+
+    fn program(&mut self, ir: &ProgramIr) -> Result<(), WriteError> {
+        let mut listeners: Vec<_> = ir.listeners.iter().collect();
+        listeners.sort_by_key(|l| l.port);
+        if let Some(pair) = listeners.windows(2).find(|p| p[0].port == p[1].port) {
+            return Err(WriteError::Duplicate(format!("listener port {}", pair[0].port)));
+        }
+        for listener in listeners {
+            self.listener(listener.port, &listener.vhosts)?;
+        }
+        Ok(())
+    }
+
+    fn listener(&mut self, port: u32, vhosts: &[VhostIr]) -> Result<(), WriteError> {
+        // Most specific first, so every fallback points further down the table:
+        // exact names, then wildcards with longer suffixes first, then the catch-all.
+        let mut order: Vec<&VhostIr> = vhosts.iter().collect();
+        order.sort_by(|a, b| specificity(&a.host).cmp(&specificity(&b.host)));
+        if let Some(pair) = order.windows(2).find(|p| p[0].host == p[1].host) {
+            return Err(WriteError::Duplicate(format!(
+                "host {} on port {port}",
+                pair[0].host
+            )));
+        }
+        let first = self.len(section::VHOSTS);
+        let index_of = |pattern: &HostPattern| {
+            order
+                .iter()
+                .position(|v| &v.host == pattern)
+                .map(|p| first + p as u32)
+        };
+        let mut keys = Vec::new();
+        let mut default_vhost = NONE;
+        for (position, vhost) in order.iter().enumerate() {
+            let index = first + position as u32;
+            let fallback = if vhost.fallback {
+                fallback_of(&vhost.host, &index_of)
+            } else {
+                NONE
+            };
+            let name = self.string(&vhost.host.to_string())?;
+            let (slots, slot_len, root, regex_start, regex_len) = self.vhost_index(&vhost.entries)?;
+            self.record(
+                section::VHOSTS,
+                &[fallback, slots, slot_len, root, regex_start, regex_len, name],
+            )?;
+            match &vhost.host {
+                HostPattern::Exact(key) | HostPattern::Wildcard(key) => keys.push((key.clone(), index)),
+                HostPattern::Any => default_vhost = index,
+            }
+        }
+        let (start, len) = self.hash_table(
+            section::HOST_SLOTS,
+            &keys,
+            |w, key, vhost| Ok(vec![w.string(key)?, vhost]),
+            2,
+        )?;
+        self.record(section::LISTENERS, &[port, start, len, default_vhost])?;
+        Ok(())
+    }
+
+    /// Writes an open-addressing table (linear probing, FNV-1a) and returns its range.
+    fn hash_table<V: Copy>(
+        &mut self,
+        id: u32,
+        keys: &[(String, V)],
+        encode: impl Fn(&mut Self, &str, V) -> Result<Vec<u32>, WriteError>,
+        words: usize,
+    ) -> Result<(u32, u32), WriteError> {
+        let size = table_size(keys.len());
+        let mut slots: Vec<Option<Vec<u32>>> = vec![None; size];
+        for (key, value) in keys {
+            let mut slot = fnv1a(key.as_bytes()) as usize & (size - 1);
+            while slots[slot].is_some() {
+                slot = (slot + 1) & (size - 1);
+            }
+            slots[slot] = Some(encode(self, key, *value)?);
+        }
+        let start = self.len(id);
+        for slot in slots {
+            let mut record = slot.unwrap_or_else(|| vec![NONE; words]);
+            record.resize(words, NONE);
+            self.record(id, &record)?;
+        }
+        Ok((start, count(size, "hash slots")?))
+    }
+
+    /// Numbers the vhost's entries and builds its path index: exact-path table, segment
+    /// trie and regex list. Returns (slot start, slot count, trie root, regex list start, len).
+    fn vhost_index(&mut self, entries: &[EntryIr]) -> Result<(u32, u32, u32, u32, u32), WriteError> {
+        let mut exact: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+        let mut trie = TrieBuild::default();
+        let mut regexes = Vec::new();
+        for entry in entries {
+            let id = self.entry(entry)?;
+            match &entry.path {
+                PathIr::Exact(path) => exact.entry(path.clone()).or_default().push(id),
+                PathIr::Prefix(segments) => {
+                    let node = segments
+                        .iter()
+                        .fold(&mut trie, |node, s| node.children.entry(s.clone()).or_default());
+                    node.entries.push(id);
+                }
+                PathIr::Regex(_) => regexes.push(id),
+            }
+        }
+        let mut lists = Vec::new();
+        for (path, ids) in exact {
+            let list = self.list(&ids)?;
+            lists.push((path, list));
+        }
+        let (slots, slot_len) = self.hash_table(
+            section::PATH_SLOTS,
+            &lists,
+            |w, key, (start, len)| Ok(vec![w.string(key)?, start, len]),
+            3,
+        )?;
+        let root = self.trie(&trie)?;
+        let (regex_start, regex_len) = self.list(&regexes)?;
+        Ok((slots, slot_len, root, regex_start, regex_len))
+    }
+
+    /// Writes a node and, first, its subtree; children edges are contiguous and sorted.
+    fn trie(&mut self, node: &TrieBuild) -> Result<u32, WriteError> {
+        let mut edges = Vec::with_capacity(node.children.len());
+        for (segment, child) in &node.children {
+            let child_index = self.trie(child)?;
+            edges.push((self.string(segment)?, child_index));
+        }
+        // Edges are sorted by segment bytes: BTreeMap<String> orders by bytes.
+        let edge_start = self.len(section::TRIE_EDGES);
+        for (segment, child) in &edges {
+            self.record(section::TRIE_EDGES, &[*segment, *child])?;
+        }
+        let (list_start, list_len) = self.list(&node.entries)?;
+        self.record(
+            section::TRIE_NODES,
+            &[
+                edge_start,
+                count(edges.len(), "trie edges")?,
+                list_start,
+                list_len,
+            ],
+        )
+    }
+
+    fn list(&mut self, ids: &[u32]) -> Result<(u32, u32), WriteError> {
+        let start = self.len(section::ENTRY_LISTS);
+        for &id in ids {
+            self.record(section::ENTRY_LISTS, &[id])?;
+        }
+        Ok((start, count(ids.len(), "list entries")?))
+    }
+
+    fn entry(&mut self, entry: &EntryIr) -> Result<u32, WriteError> {
+        let pred_start = self.len(section::PREDICATES);
+        if let PathIr::Regex(pattern) = &entry.path {
+            let regex = self.regex(pattern)?;
+            self.record(section::PREDICATES, &[u32::from(pred::PATH_REGEX), NONE, regex])?;
+        }
+        for predicate in &entry.predicates {
+            let record = self.predicate(predicate)?;
+            self.record(section::PREDICATES, &record)?;
+        }
+        let pred_len = self.len(section::PREDICATES) - pred_start;
+        let action = self.action(&entry.action)?;
+        let source = &entry.source;
+        let kind = match source.kind {
+            SourceKind::HttpRoute => source_kind::HTTP_ROUTE,
+            SourceKind::GrpcRoute => source_kind::GRPC_ROUTE,
+            SourceKind::VirtualService | SourceKind::Unknown => source_kind::VIRTUAL_SERVICE,
+        };
+        let packed = u32::from(source.rule) << 16 | u32::from(source.match_index);
+        let (namespace, name) = (self.string(&source.namespace)?, self.string(&source.name)?);
+        let source = self.record(section::SOURCES, &[u32::from(kind), namespace, name, packed])?;
+        self.record(section::ENTRIES, &[pred_start, pred_len, action, source])
+    }
+
+    fn predicate(&mut self, predicate: &PredicateIr) -> Result<[u32; 3], WriteError> {
+        Ok(match predicate {
+            PredicateIr::Method(method) => [u32::from(pred::METHOD), self.string(method)?, NONE],
+            PredicateIr::HeaderExact { name, value } => [
+                u32::from(pred::HEADER_EXACT),
+                self.header_name(name)?,
+                self.string(value)?,
+            ],
+            PredicateIr::HeaderRegex { name, pattern } => [
+                u32::from(pred::HEADER_REGEX),
+                self.header_name(name)?,
+                self.regex(pattern)?,
+            ],
+            PredicateIr::HeaderPresent(name) => {
+                [u32::from(pred::HEADER_PRESENT), self.header_name(name)?, NONE]
+            }
+            PredicateIr::HeaderAbsent(name) => {
+                [u32::from(pred::HEADER_ABSENT), self.header_name(name)?, NONE]
+            }
+            PredicateIr::QueryExact { name, value } => [
+                u32::from(pred::QUERY_EXACT),
+                self.string(name)?,
+                self.string(value)?,
+            ],
+            PredicateIr::QueryRegex { name, pattern } => [
+                u32::from(pred::QUERY_REGEX),
+                self.string(name)?,
+                self.regex(pattern)?,
+            ],
+        })
+    }
+
+    fn action(&mut self, action: &ActionIr) -> Result<u32, WriteError> {
+        let op_start = self.len(section::OPS);
+        match action {
+            ActionIr::Forward(backends) => {
+                let set = self.backend_set(backends)?;
+                self.record(section::OPS, &[u32::from(op::FORWARD), set, NONE, NONE])?;
+            }
+            ActionIr::Reply { status, body } => {
+                if !(100..=599).contains(status) {
+                    return Err(WriteError::BadStatus(*status));
+                }
+                let body = match body {
+                    Some(text) => self.string(text)?,
+                    None => NONE,
+                };
+                self.record(
+                    section::OPS,
+                    &[u32::from(op::REPLY), u32::from(*status), body, NONE],
+                )?;
+            }
+        }
+        let op_len = self.len(section::OPS) - op_start;
+        self.record(section::ACTIONS, &[op_start, op_len])
+    }
+
+    fn backend_set(&mut self, backends: &[BackendIr]) -> Result<u32, WriteError> {
+        let start = self.len(section::BACKENDS);
+        let mut total: u32 = 0;
+        for backend in backends {
+            let service = match &backend.service {
+                Some(service) => self.service(service)?,
+                None => NONE,
+            };
+            let cluster = match &backend.cluster {
+                Some(cluster) if !cluster.is_empty() => self.string(cluster)?,
+                _ => NONE,
+            };
+            total = total
+                .checked_add(backend.weight)
+                .ok_or(too_large("backend weight"))?;
+            self.record(section::BACKENDS, &[service, backend.weight, cluster])?;
+        }
+        self.record(
+            section::BACKEND_SETS,
+            &[start, count(backends.len(), "backends")?, total],
+        )
+    }
+
+    fn service(&mut self, service: &ServiceIr) -> Result<u32, WriteError> {
+        if let Some(&id) = self.services.get(service) {
+            return Ok(id);
+        }
+        let (namespace, name) = (self.string(&service.namespace)?, self.string(&service.name)?);
+        let id = self.record(section::SERVICES, &[namespace, name, service.port])?;
+        self.services.insert(service.clone(), id);
+        Ok(id)
+    }
+
+    fn finish(mut self, ir: &ProgramIr) -> Result<Vec<u8>, WriteError> {
+        let routing_header = ir.routing_header.to_ascii_lowercase();
+        if !crate::loader::is_header_name(routing_header.as_bytes()) || routing_header.starts_with(':') {
+            return Err(WriteError::BadHeaderName(ir.routing_header.clone()));
+        }
+        let mut meta = vec![self.string(&routing_header)?, self.string(&ir.target)?];
+        meta.push(count(self.needed_headers.len(), "headers")?);
+        meta.extend(self.needed_headers.values().copied());
+
+        let mut bodies: Vec<(u32, Vec<u8>)> = Vec::new();
+        bodies.push((section::STRINGS, self.strings_section()?));
+        for id in section::ALL {
+            if id == section::STRINGS {
+                continue;
+            }
+            let words = if id == section::META {
+                &meta
+            } else {
+                self.s.get(&id).map_or(&[][..], |v| v)
+            };
+            let mut body = Vec::with_capacity(words.len() * 4);
+            for &word in words {
+                push_u32(&mut body, word);
+            }
+            bodies.push((id, body));
+        }
+
+        let table_len = bodies.len() * SECTION_ENTRY_LEN;
+        let mut out = vec![0u8; HEADER_LEN + table_len];
+        let mut entries = Vec::new();
+        for (id, body) in &bodies {
+            while !out.len().is_multiple_of(4) {
+                out.push(0);
+            }
+            entries.push((*id, count(out.len(), "bytes")?, count(body.len(), "bytes")?));
+            out.extend_from_slice(body);
+        }
+        out[..8].copy_from_slice(&MAGIC);
+        out[8..10].copy_from_slice(&VERSION_MAJOR.to_le_bytes());
+        out[10..12].copy_from_slice(&VERSION_MINOR.to_le_bytes());
+        // 12..16: flags, all zero.
+        let total = count(out.len(), "bytes")?;
+        out[16..20].copy_from_slice(&total.to_le_bytes());
+        out[24..28].copy_from_slice(&count(entries.len(), "sections")?.to_le_bytes());
+        for (i, (id, offset, len)) in entries.iter().enumerate() {
+            let base = HEADER_LEN + i * SECTION_ENTRY_LEN;
+            out[base..base + 4].copy_from_slice(&id.to_le_bytes());
+            out[base + 4..base + 8].copy_from_slice(&offset.to_le_bytes());
+            out[base + 8..base + 12].copy_from_slice(&len.to_le_bytes());
+        }
+        let crc = crc32(&out[HEADER_LEN..]);
+        out[20..24].copy_from_slice(&crc.to_le_bytes());
+        Ok(out)
+    }
+
+    fn strings_section(&self) -> Result<Vec<u8>, WriteError> {
+        let mut out = Vec::new();
+        push_u32(&mut out, count(self.strings.len(), "strings")?);
+        let mut offset: u32 = 0;
+        for text in &self.strings {
+            let len = count(text.len(), "string bytes")?;
+            push_u32(&mut out, offset);
+            push_u32(&mut out, len);
+            offset = offset.checked_add(len).ok_or(too_large("string bytes"))?;
+        }
+        for text in &self.strings {
+            out.extend_from_slice(text.as_bytes());
+        }
+        Ok(out)
+    }
+}
+
+/// Sort key: exact names first (by name), then wildcards longest suffix first, then `*`.
+fn specificity(host: &HostPattern) -> (u8, core::cmp::Reverse<usize>, &str) {
+    match host {
+        HostPattern::Exact(name) => (0, core::cmp::Reverse(0), name),
+        HostPattern::Wildcard(suffix) => (1, core::cmp::Reverse(suffix.len()), suffix),
+        HostPattern::Any => (2, core::cmp::Reverse(0), ""),
+    }
+}
+
+/// The next less specific vhost that serves every host `host` serves: the longest
+/// wildcard suffix strictly shorter than the pattern's own, else the catch-all.
+fn fallback_of(host: &HostPattern, index_of: &impl Fn(&HostPattern) -> Option<u32>) -> u32 {
+    let name = match host {
+        HostPattern::Exact(name) => name.as_str(),
+        HostPattern::Wildcard(suffix) => suffix.get(1..).unwrap_or(""),
+        HostPattern::Any => return NONE,
+    };
+    let shorter_suffixes = name
+        .char_indices()
+        .filter(|&(_, c)| c == '.')
+        .map(|(i, _)| &name[i..]);
+    shorter_suffixes
+        .filter_map(|suffix| index_of(&HostPattern::Wildcard(suffix.to_string())))
+        .chain(index_of(&HostPattern::Any))
+        .next()
+        .unwrap_or(NONE)
+}

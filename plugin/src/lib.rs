@@ -1,0 +1,100 @@
+//! Switchyard's proxy-wasm filter.
+//!
+//! The root context loads the program from the plugin configuration (refusing a bad one
+//! with one log line and keeping the previous program); each HTTP context evaluates the
+//! request's headers against it and then either names the upstream cluster in the
+//! routing header, so that Envoy re-matches its route and sends the request there, or
+//! answers locally. The routing header is always overwritten, so a client can never pick
+//! its own backend.
+
+pub mod config;
+mod filter;
+mod random;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use proxy_wasm::traits::{Context, HttpContext, RootContext};
+use proxy_wasm::types::{ContextType, LogLevel};
+use switchyard_bytecode::{Program, Scratch};
+
+use crate::filter::Filter;
+use crate::random::Random;
+
+proxy_wasm::main! {{
+    proxy_wasm::set_log_level(LogLevel::Info);
+    proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> { Box::new(Root::default()) });
+}}
+
+/// State shared by every request of one VM (a VM runs on one thread).
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub scratch: Scratch,
+    pub random: Random,
+}
+
+#[derive(Default)]
+struct Root {
+    program: Option<Rc<Program>>,
+    shared: Option<Rc<RefCell<Shared>>>,
+}
+
+impl Context for Root {}
+
+impl RootContext for Root {
+    fn on_configure(&mut self, _config_size: usize) -> bool {
+        let config = self.get_plugin_configuration().unwrap_or_default();
+        let loaded = config::program_bytes(&config)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| Program::from_bytes(&bytes).map_err(|e| e.to_string()));
+        match loaded {
+            Ok(program) => {
+                proxy_wasm::hostcalls::log(
+                    LogLevel::Info,
+                    &format!(
+                        "switchyard: loaded {} ({} entries)",
+                        program.target(),
+                        program.entry_count()
+                    ),
+                )
+                .ok();
+                self.program = Some(Rc::new(program));
+                true
+            }
+            Err(reason) => {
+                let kept = if self.program.is_some() {
+                    "; keeping the previous program"
+                } else {
+                    ""
+                };
+                proxy_wasm::hostcalls::log(
+                    LogLevel::Error,
+                    &format!("switchyard: configuration refused: {reason}{kept}"),
+                )
+                .ok();
+                false
+            }
+        }
+    }
+
+    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+        let shared = self.shared.clone()?;
+        Some(Box::new(Filter::new(self.program.clone(), shared)))
+    }
+
+    fn on_vm_start(&mut self, _vm_configuration_size: usize) -> bool {
+        let seed = self
+            .get_current_time()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        self.shared = Some(Rc::new(RefCell::new(Shared {
+            scratch: Scratch::new(),
+            random: Random::seeded(seed),
+        })));
+        true
+    }
+
+    fn get_type(&self) -> Option<ContextType> {
+        Some(ContextType::HttpContext)
+    }
+}

@@ -1,0 +1,126 @@
+//! Resolving backendRefs to Envoy clusters, or to the 500 the spec demands.
+
+use switchyard_bytecode::ir::{BackendIr, ServiceIr};
+
+use crate::resources::{BackendRef, HttpRoute, Resources};
+
+/// Why a backendRef did not resolve (the `ResolvedRefs=False` reason).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unresolved {
+    /// Not a core Service: "InvalidKind".
+    InvalidKind,
+    /// No such Service, or no such port on it: "BackendNotFound".
+    BackendNotFound,
+    /// Another namespace without a ReferenceGrant: "RefNotPermitted".
+    RefNotPermitted,
+}
+
+impl Unresolved {
+    pub fn reason(self) -> &'static str {
+        match self {
+            Unresolved::InvalidKind => "InvalidKind",
+            Unresolved::BackendNotFound => "BackendNotFound",
+            Unresolved::RefNotPermitted => "RefNotPermitted",
+        }
+    }
+}
+
+/// How cluster names are written.
+#[derive(Debug, Clone)]
+pub struct ClusterNaming {
+    /// Placeholders: `{namespace}`, `{name}`, `{port}`, `{domain}`.
+    pub template: String,
+    pub cluster_domain: String,
+}
+
+/// Istio's name for a service port's cluster: `outbound|PORT||NAME.NS.svc.DOMAIN`.
+pub const ISTIO_TEMPLATE: &str = "outbound|{port}||{name}.{namespace}.svc.{domain}";
+
+impl ClusterNaming {
+    pub fn name(&self, namespace: &str, name: &str, port: u32) -> String {
+        self.template
+            .replace("{namespace}", namespace)
+            .replace("{name}", name)
+            .replace("{port}", &port.to_string())
+            .replace("{domain}", &self.cluster_domain)
+    }
+
+    /// Checks a user-given template: it must name the service uniquely.
+    pub fn validate_template(template: &str) -> Result<(), String> {
+        for needed in ["{namespace}", "{name}", "{port}"] {
+            if !template.contains(needed) {
+                return Err(format!(
+                    "cluster name template {template:?} must contain {needed}"
+                ));
+            }
+        }
+        let stripped = ["{namespace}", "{name}", "{port}", "{domain}"]
+            .iter()
+            .fold(template.to_string(), |t, p| t.replace(p, ""));
+        if stripped.contains('{') || stripped.contains('}') {
+            return Err(format!(
+                "cluster name template {template:?} has an unknown placeholder"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Resolves one backendRef of `route`.
+pub fn resolve(
+    backend: &BackendRef,
+    route: &HttpRoute,
+    resources: &Resources,
+    naming: &ClusterNaming,
+) -> Result<BackendIr, (Unresolved, BackendIr)> {
+    let namespace = backend.namespace.as_deref().unwrap_or(&route.meta.namespace);
+    let unresolved = |why| {
+        (
+            why,
+            BackendIr {
+                weight: backend.weight,
+                cluster: None,
+                service: None,
+            },
+        )
+    };
+    if !(backend.group.is_empty() && backend.kind == "Service") {
+        return Err(unresolved(Unresolved::InvalidKind));
+    }
+    if namespace != route.meta.namespace
+        && !granted(resources, &route.meta.namespace, namespace, &backend.name)
+    {
+        return Err(unresolved(Unresolved::RefNotPermitted));
+    }
+    let Some(port) = backend.port else {
+        return Err(unresolved(Unresolved::BackendNotFound));
+    };
+    match resources.service(namespace, &backend.name) {
+        Some(service) if service.has_port(port) => Ok(BackendIr {
+            weight: backend.weight,
+            cluster: Some(naming.name(namespace, &backend.name, port)),
+            service: Some(ServiceIr {
+                namespace: namespace.to_string(),
+                name: backend.name.clone(),
+                port,
+            }),
+        }),
+        _ => Err(unresolved(Unresolved::BackendNotFound)),
+    }
+}
+
+/// ReferenceGrant: lives in the target namespace; `from` and `to` entries are ORed; a
+/// `to` entry without a name covers every Service there.
+fn granted(resources: &Resources, from_namespace: &str, to_namespace: &str, service: &str) -> bool {
+    resources
+        .reference_grants
+        .iter()
+        .filter(|g| g.meta.namespace == to_namespace)
+        .any(|grant| {
+            grant.from.iter().any(|(group, kind, ns)| {
+                group == "gateway.networking.k8s.io" && kind == "HTTPRoute" && ns == from_namespace
+            }) && grant.to.iter().any(|(group, kind, name)| {
+                group.is_empty() && kind == "Service" && name.as_deref().is_none_or(|n| n == service)
+            })
+        })
+}

@@ -1,0 +1,279 @@
+//! The one place HTTPRoute precedence is decided.
+//!
+//! Gateway API (`HTTPRouteRule`): "Proxy or Load Balancer routing configuration
+//! generated from HTTPRoutes MUST prioritize matches based on the following criteria,
+//! continuing on ties. Across all rules specified on applicable Routes, precedence must
+//! be given to the match having:
+//! * "Exact" path match.
+//! * "Prefix" path match with largest number of characters.
+//! * Method match.
+//! * Largest number of header matches.
+//! * Largest number of query param matches.
+//!
+//! If ties still exist across multiple Routes, matching precedence MUST be determined in
+//! order of the following criteria, continuing on ties:
+//! * The oldest Route based on creation timestamp.
+//! * The Route appearing first in alphabetical order by "{namespace}/{name}".
+//!
+//! If ties still exist within an HTTPRoute, matching precedence MUST be granted to the
+//! FIRST matching rule (in list order) with a match meeting the above criteria."
+//!
+//! Hostname precedence ("largest number of characters in a matching non-wildcard
+//! hostname", then in a matching hostname) comes first and is carried by the vhost
+//! order in the bytecode: exact names, then longer wildcards, then the catch-all.
+//!
+//! RegularExpression paths are ranked by the implementation: Switchyard ranks them after
+//! every Exact and PathPrefix match, longer patterns first, as Istio does.
+
+use std::cmp::{Ordering, Reverse};
+
+use crate::resources::{PathType, RouteMatch};
+
+/// Everything precedence looks at, for one match of one rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Precedence {
+    pub path_type: PathType,
+    pub path_len: usize,
+    pub has_method: bool,
+    pub headers: usize,
+    pub query_params: usize,
+    /// `None`: not yet created (a manifest from Git), ordered after every created route.
+    pub created: Option<String>,
+    /// `namespace/name`.
+    pub route: String,
+    pub rule: usize,
+    pub match_index: usize,
+}
+
+impl Precedence {
+    pub fn of(m: &RouteMatch, created: Option<&str>, route: String, rule: usize, match_index: usize) -> Self {
+        Precedence {
+            path_type: m.path.kind,
+            path_len: m.path.value.chars().count(),
+            has_method: m.method.is_some(),
+            headers: m.headers.len(),
+            query_params: m.query_params.len(),
+            created: created.map(str::to_string),
+            route,
+            rule,
+            match_index,
+        }
+    }
+
+    fn path_rank(&self) -> u8 {
+        match self.path_type {
+            PathType::Exact => 2,
+            PathType::PathPrefix => 1,
+            PathType::RegularExpression => 0,
+        }
+    }
+}
+
+impl Ord for Precedence {
+    /// `Less` means "wins": sorting ascending gives evaluation order.
+    fn cmp(&self, other: &Self) -> Ordering {
+        let key = |p: &Precedence| {
+            (
+                Reverse(p.path_rank()),
+                Reverse(p.path_len),
+                Reverse(p.has_method),
+                Reverse(p.headers),
+                Reverse(p.query_params),
+            )
+        };
+        key(self)
+            .cmp(&key(other))
+            .then_with(|| match (&self.created, &other.created) {
+                // RFC 3339 timestamps in UTC compare correctly as text.
+                (Some(a), Some(b)) => a.cmp(b),
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (None, None) => Ordering::Equal,
+            })
+            .then_with(|| self.route.cmp(&other.route))
+            .then_with(|| self.rule.cmp(&other.rule))
+            .then_with(|| self.match_index.cmp(&other.match_index))
+    }
+}
+
+impl PartialOrd for Precedence {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::{HeaderMatch, PathMatch, QueryMatch, StringMatchType};
+
+    fn base() -> Precedence {
+        Precedence {
+            path_type: PathType::PathPrefix,
+            path_len: 1,
+            has_method: false,
+            headers: 0,
+            query_params: 0,
+            created: None,
+            route: "ns/a".into(),
+            rule: 0,
+            match_index: 0,
+        }
+    }
+
+    #[test]
+    fn exact_path_beats_prefix_of_any_length() {
+        let exact = Precedence {
+            path_type: PathType::Exact,
+            path_len: 2,
+            ..base()
+        };
+        let prefix = Precedence {
+            path_len: 50,
+            ..base()
+        };
+        assert!(exact < prefix);
+    }
+
+    #[test]
+    fn longer_prefix_beats_shorter_prefix() {
+        assert!(
+            Precedence {
+                path_len: 5,
+                ..base()
+            } < Precedence {
+                path_len: 4,
+                ..base()
+            }
+        );
+    }
+
+    #[test]
+    fn regex_path_ranks_after_every_prefix() {
+        let regex = Precedence {
+            path_type: PathType::RegularExpression,
+            path_len: 40,
+            ..base()
+        };
+        assert!(base() < regex);
+    }
+
+    #[test]
+    fn method_match_beats_more_headers() {
+        let method = Precedence {
+            has_method: true,
+            ..base()
+        };
+        let headers = Precedence {
+            headers: 3,
+            query_params: 3,
+            ..base()
+        };
+        assert!(method < headers);
+    }
+
+    #[test]
+    fn more_header_matches_beat_more_query_matches() {
+        assert!(
+            Precedence { headers: 2, ..base() }
+                < Precedence {
+                    headers: 1,
+                    query_params: 5,
+                    ..base()
+                }
+        );
+    }
+
+    #[test]
+    fn more_query_param_matches_win_among_equals() {
+        assert!(
+            Precedence {
+                query_params: 2,
+                ..base()
+            } < Precedence {
+                query_params: 1,
+                ..base()
+            }
+        );
+    }
+
+    #[test]
+    fn oldest_route_wins_ties() {
+        let old = Precedence {
+            created: Some("2020-01-01T00:00:00Z".into()),
+            route: "ns/z".into(),
+            ..base()
+        };
+        let new = Precedence {
+            created: Some("2024-01-01T00:00:00Z".into()),
+            route: "ns/a".into(),
+            ..base()
+        };
+        assert!(old < new);
+        let uncreated = Precedence {
+            route: "aa/a".into(),
+            ..base()
+        };
+        assert!(new < uncreated, "a route not yet created is the newest");
+    }
+
+    #[test]
+    fn alphabetical_namespace_name_breaks_timestamp_ties() {
+        assert!(
+            Precedence {
+                route: "a/z".into(),
+                ..base()
+            } < Precedence {
+                route: "b/a".into(),
+                ..base()
+            }
+        );
+    }
+
+    #[test]
+    fn first_rule_then_first_match_wins_within_a_route() {
+        assert!(
+            Precedence {
+                rule: 0,
+                match_index: 3,
+                ..base()
+            } < Precedence { rule: 1, ..base() }
+        );
+        assert!(
+            Precedence {
+                match_index: 0,
+                ..base()
+            } < Precedence {
+                match_index: 1,
+                ..base()
+            }
+        );
+    }
+
+    #[test]
+    fn of_reads_the_match() {
+        let m = RouteMatch {
+            path: PathMatch {
+                kind: PathType::Exact,
+                value: "/abc".into(),
+            },
+            headers: vec![HeaderMatch {
+                kind: StringMatchType::Exact,
+                name: "a".into(),
+                value: "b".into(),
+            }],
+            query_params: vec![QueryMatch {
+                kind: StringMatchType::Exact,
+                name: "q".into(),
+                value: "v".into(),
+            }],
+            method: Some("GET".into()),
+            line: 1,
+        };
+        let p = Precedence::of(&m, None, "ns/r".into(), 1, 2);
+        assert_eq!(
+            (p.path_len, p.has_method, p.headers, p.query_params),
+            (4, true, 1, 1)
+        );
+    }
+}

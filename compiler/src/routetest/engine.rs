@@ -1,0 +1,267 @@
+//! Engines send one request through a compiled program and report what happened, in the
+//! same terms whatever runs underneath: the evaluator in-process (`native`) or the real
+//! plugin `.wasm` in the wasmtime host (`wasm`).
+
+use std::path::{Path, PathBuf};
+
+use switchyard_bytecode::{Outcome, Program, Request, Scratch};
+use switchyard_host_harness::{HttpRequest, Plugin, Vm, VmOptions};
+
+/// A request as the client sends it.
+#[derive(Debug, Clone)]
+pub struct SentRequest {
+    pub port: u32,
+    pub method: String,
+    pub scheme: String,
+    pub authority: String,
+    pub path: String,
+    /// Lowercase names.
+    pub headers: Vec<(String, String)>,
+}
+
+/// What the client and the backends saw.
+#[derive(Debug, Clone, Default)]
+pub struct Observed {
+    pub status: u16,
+    pub backend: Option<ObservedBackend>,
+    /// The request as the backend received it (None when nothing was forwarded).
+    pub upstream: Option<UpstreamSeen>,
+    pub response_headers: Vec<(String, String)>,
+    pub mirrors: Vec<String>,
+    pub timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedBackend {
+    /// `namespace/name` of the Service, or the cluster itself when it stands for none.
+    pub name: String,
+    pub port: Option<u32>,
+    pub cluster: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UpstreamSeen {
+    pub method: String,
+    pub authority: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+}
+
+/// One way of running requests.
+pub trait Engine {
+    fn send(&mut self, request: &SentRequest) -> Result<Observed, String>;
+}
+
+/// The backend a cluster name stands for, as the program records it.
+fn backend_of(program: &Program, cluster: &str) -> ObservedBackend {
+    let info = program.backend_by_cluster(cluster);
+    let service = info.and_then(|b| b.service);
+    ObservedBackend {
+        name: service.map_or_else(|| cluster.to_string(), |s| format!("{}/{}", s.namespace, s.name)),
+        port: service.map(|s| s.port),
+        cluster: cluster.to_string(),
+    }
+}
+
+/// The simulated backend answers every forwarded request with 200.
+const BACKEND_STATUS: u16 = 200;
+
+/// The evaluator library, in-process.
+#[derive(Debug)]
+pub struct NativeEngine {
+    program: Program,
+    scratch: Scratch,
+    random: u64,
+}
+
+impl NativeEngine {
+    pub fn new(program_bytes: &[u8], seed: u64) -> Result<Self, String> {
+        let program = Program::from_bytes(program_bytes).map_err(|e| format!("program refused: {e}"))?;
+        Ok(NativeEngine {
+            program,
+            scratch: Scratch::new(),
+            random: seed | 1,
+        })
+    }
+
+    fn next_random(&mut self) -> u64 {
+        // xorshift64*: the same generator family the plugin uses.
+        let mut x = self.random;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.random = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+impl Engine for NativeEngine {
+    fn send(&mut self, sent: &SentRequest) -> Result<Observed, String> {
+        let random = self.next_random();
+        let request = Request {
+            port: sent.port,
+            authority: &sent.authority,
+            method: &sent.method,
+            path: &sent.path,
+            headers: &sent.headers,
+            random,
+        };
+        let decision = self.program.evaluate(&request, &mut self.scratch);
+        Ok(match decision.outcome {
+            Outcome::Forward { cluster, .. } => {
+                let routing_header = self.program.routing_header();
+                Observed {
+                    status: BACKEND_STATUS,
+                    backend: Some(backend_of(&self.program, cluster)),
+                    upstream: Some(UpstreamSeen {
+                        method: sent.method.clone(),
+                        authority: sent.authority.clone(),
+                        path: sent.path.clone(),
+                        // The route that obeys the routing header strips it upstream.
+                        headers: sent
+                            .headers
+                            .iter()
+                            .filter(|(n, _)| n != routing_header)
+                            .cloned()
+                            .collect(),
+                    }),
+                    ..Observed::default()
+                }
+            }
+            Outcome::Reply { status, .. } => Observed {
+                status,
+                ..Observed::default()
+            },
+        })
+    }
+}
+
+/// The real plugin `.wasm`, run by the wasmtime host harness.
+pub struct WasmEngine {
+    vm: Vm,
+    program: Program,
+}
+
+impl core::fmt::Debug for WasmEngine {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("WasmEngine").finish_non_exhaustive()
+    }
+}
+
+impl WasmEngine {
+    pub fn new(plugin: &Plugin, program_bytes: &[u8], seed: u64) -> Result<Self, String> {
+        let program = Program::from_bytes(program_bytes).map_err(|e| format!("program refused: {e}"))?;
+        let vm = plugin
+            .start(VmOptions {
+                plugin_config: program_bytes.to_vec(),
+                root_id: "switchyard".to_string(),
+                now_nanos: seed,
+                random_seed: seed,
+                ..VmOptions::default()
+            })
+            .map_err(|e| format!("plugin did not start: {e:#}"))?;
+        Ok(WasmEngine { vm, program })
+    }
+}
+
+impl Engine for WasmEngine {
+    fn send(&mut self, sent: &SentRequest) -> Result<Observed, String> {
+        let mut headers = vec![
+            (":method".to_string(), sent.method.clone()),
+            (":scheme".to_string(), sent.scheme.clone()),
+            (":authority".to_string(), sent.authority.clone()),
+            (":path".to_string(), sent.path.clone()),
+        ];
+        headers.extend(sent.headers.iter().cloned());
+        // Envoy exposes the listener port as property `destination.port`, an i64 LE.
+        self.vm
+            .set_property("destination.port", &i64::from(sent.port).to_le_bytes());
+        let request = HttpRequest {
+            headers,
+            ..HttpRequest::default()
+        };
+        let exchange = self
+            .vm
+            .http_request(&request)
+            .map_err(|e| format!("plugin failed: {e:#}"))?;
+        if let Some(reply) = exchange.local_reply {
+            return Ok(Observed {
+                status: reply.status,
+                response_headers: exchange.response_headers,
+                ..Observed::default()
+            });
+        }
+        let Some(forwarded) = exchange.upstream_request else {
+            return Err("the plugin neither answered nor let the request through".to_string());
+        };
+        let routing_header = self.program.routing_header();
+        let pseudo = |name: &str| {
+            forwarded
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        let Some(cluster) = forwarded
+            .iter()
+            .find(|(n, _)| n == routing_header)
+            .map(|(_, v)| v.clone())
+        else {
+            // Envoy's route keyed on the routing header does not match: no route.
+            return Ok(Observed {
+                status: 404,
+                ..Observed::default()
+            });
+        };
+        Ok(Observed {
+            status: BACKEND_STATUS,
+            backend: Some(backend_of(&self.program, &cluster)),
+            upstream: Some(UpstreamSeen {
+                method: pseudo(":method"),
+                authority: pseudo(":authority"),
+                path: pseudo(":path"),
+                headers: forwarded
+                    .iter()
+                    .filter(|(n, _)| !n.starts_with(':') && n != routing_header)
+                    .cloned()
+                    .collect(),
+            }),
+            response_headers: exchange.response_headers,
+            ..Observed::default()
+        })
+    }
+}
+
+/// The plugin module's file name after `cargo build -p switchyard-plugin --target wasm32-wasip1 --profile wasm`.
+pub const PLUGIN_FILE: &str = "switchyard_plugin.wasm";
+/// The documented build command.
+pub const PLUGIN_BUILD: &str = "cargo build -p switchyard-plugin --target wasm32-wasip1 --profile wasm";
+
+/// Finds the plugin module: `--wasm`, then `$SWITCHYARD_WASM`, then beside the binary,
+/// then the workspace's wasm build output relative to the binary (target/<profile>/).
+pub fn find_plugin(explicit: Option<&Path>) -> Result<PathBuf, String> {
+    if let Some(path) = explicit {
+        return if path.is_file() {
+            Ok(path.to_path_buf())
+        } else {
+            Err(format!("--wasm {}: no such file", path.display()))
+        };
+    }
+    if let Some(path) = std::env::var_os("SWITCHYARD_WASM") {
+        let path = PathBuf::from(path);
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(format!("$SWITCHYARD_WASM={}: no such file", path.display()))
+        };
+    }
+    let exe = std::env::current_exe().map_err(|e| format!("cannot locate the switchyard binary: {e}"))?;
+    let mut candidates = Vec::new();
+    for dir in exe.ancestors().skip(1).take(3) {
+        candidates.push(dir.join(PLUGIN_FILE));
+        candidates.push(dir.join("wasm32-wasip1").join("wasm").join(PLUGIN_FILE));
+    }
+    candidates.into_iter().find(|p| p.is_file()).ok_or_else(|| {
+        format!("the plugin module {PLUGIN_FILE} was not found beside the binary; build it with `{PLUGIN_BUILD}`, or pass --wasm PATH")
+    })
+}

@@ -39,6 +39,8 @@ pub struct CaseResult {
     pub file: String,
     pub name: String,
     pub line: u32,
+    /// What happened, in a few words (the last request's outcome, or the distribution).
+    pub outcome: String,
     pub failures: Vec<String>,
 }
 
@@ -160,11 +162,12 @@ fn run_file(
             }
             None => Box::new(NativeEngine::new(&compiled.bytes, seed).map_err(|m| invalid(&file.path, m))?),
         };
-        let failures = run_case(case, compiled.default_port, engine.as_mut());
+        let (outcome, failures) = run_case(case, compiled.default_port, engine.as_mut());
         results.push(CaseResult {
             file: file.path.clone(),
             name: case.name.clone(),
             line: case.line,
+            outcome,
             failures,
         });
     }
@@ -202,7 +205,8 @@ fn sent_request(case: &Case, default_port: u32) -> SentRequest {
     }
 }
 
-fn run_case(case: &Case, default_port: u32, engine: &mut dyn Engine) -> Vec<String> {
+/// Sends the case's request(s); returns a summary of the outcome and the failures.
+fn run_case(case: &Case, default_port: u32, engine: &mut dyn Engine) -> (String, Vec<String>) {
     let sent = sent_request(case, default_port);
     let mut counts: Vec<(String, u32)> = Vec::new();
     let mut failures: Vec<String> = Vec::new();
@@ -210,7 +214,7 @@ fn run_case(case: &Case, default_port: u32, engine: &mut dyn Engine) -> Vec<Stri
     for attempt in 0..case.repeat {
         let seen: Observed = match engine.send(&sent) {
             Ok(seen) => seen,
-            Err(message) => return vec![message],
+            Err(message) => return (String::from("error"), vec![message]),
         };
         let name = seen
             .backend
@@ -242,7 +246,21 @@ fn run_case(case: &Case, default_port: u32, engine: &mut dyn Engine) -> Vec<Stri
             case.repeat,
         ));
     }
-    failures
+    let outcome = counts
+        .iter()
+        .map(|(name, count)| {
+            if case.repeat > 1 {
+                format!("{name} x{count}")
+            } else {
+                name.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    (
+        format!("{} {}{} -> {outcome}", sent.method, sent.authority, sent.path),
+        failures,
+    )
 }
 
 fn report(results: &[CaseResult], options: &TestOptions) {
@@ -254,7 +272,7 @@ fn report(results: &[CaseResult], options: &TestOptions) {
             .map(|r| {
                 serde_json::json!({
                     "file": r.file, "name": r.name, "line": r.line,
-                    "passed": r.failures.is_empty(), "failures": r.failures,
+                    "passed": r.failures.is_empty(), "outcome": r.outcome, "failures": r.failures,
                 })
             })
             .collect();
@@ -266,12 +284,12 @@ fn report(results: &[CaseResult], options: &TestOptions) {
     }
     for r in results {
         if !r.failures.is_empty() {
-            println!("FAIL {}:{}: {}", r.file, r.line, r.name);
+            println!("FAIL {}:{}: {} ({})", r.file, r.line, r.name, r.outcome);
             for failure in &r.failures {
                 println!("    {failure}");
             }
         } else if options.verbose {
-            println!("ok   {}:{}: {}", r.file, r.line, r.name);
+            println!("ok   {}:{}: {}: {}", r.file, r.line, r.name, r.outcome);
         }
     }
     println!("{passed} passed, {failed} failed");

@@ -1,0 +1,165 @@
+//! Project tasks that need more than one cargo invocation:
+//!
+//! - `cargo xtask demo`: build the plugin and the CLI, compile the bundled quick-start
+//!   example, print its program listing, and run its route tests through the real plugin
+//!   in the wasmtime harness, printing each request's decision.
+//! - `cargo xtask test`: build the plugin, check the module's shape and size, and run the
+//!   whole test suite (unit tests, the conformance corpus and the examples on the wasm and
+//!   native engines).
+//! - `cargo xtask build-plugin`: only build the plugin module.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+const WASM_TARGET: &str = "wasm32-wasip1";
+const PLUGIN_PACKAGE: &str = "switchyard-plugin";
+const PLUGIN_FILE: &str = "switchyard_plugin.wasm";
+/// The module must stay small: Istio ships it to every proxy. Checked on every test run.
+const PLUGIN_SIZE_BUDGET: u64 = 300 * 1024;
+
+fn main() -> ExitCode {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    let result = match task.as_str() {
+        "demo" => demo(),
+        "test" => test(),
+        "build-plugin" => build_plugin().map(|_| ()),
+        _ => {
+            eprintln!("usage: cargo xtask demo | test | build-plugin");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask {task}: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+fn cargo() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.current_dir(root());
+    command
+}
+
+fn run(command: &mut Command) -> Result<(), String> {
+    eprintln!("$ {}", describe(command));
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", describe(command)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed ({status})", describe(command)))
+    }
+}
+
+fn describe(command: &Command) -> String {
+    let mut text = command.get_program().to_string_lossy().into_owned();
+    for arg in command.get_args() {
+        text.push(' ');
+        text.push_str(&arg.to_string_lossy());
+    }
+    text
+}
+
+/// Installs the wasm target through rustup when it is missing.
+fn ensure_wasm_target() -> Result<(), String> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l.trim() == WASM_TARGET)
+        })
+        .unwrap_or(false);
+    if installed {
+        return Ok(());
+    }
+    run(Command::new("rustup").args(["target", "add", WASM_TARGET])).map_err(|e| {
+        format!("{e}; the plugin needs the {WASM_TARGET} target (rustup target add {WASM_TARGET})")
+    })
+}
+
+/// Builds the plugin on its own, with the size profile, and returns the module's path.
+fn build_plugin() -> Result<PathBuf, String> {
+    ensure_wasm_target()?;
+    run(cargo().args([
+        "build",
+        "--quiet",
+        "-p",
+        PLUGIN_PACKAGE,
+        "--target",
+        WASM_TARGET,
+        "--profile",
+        "wasm",
+    ]))?;
+    let module = root()
+        .join("target")
+        .join(WASM_TARGET)
+        .join("wasm")
+        .join(PLUGIN_FILE);
+    if !module.is_file() {
+        return Err(format!("the build did not produce {}", module.display()));
+    }
+    Ok(module)
+}
+
+fn check_plugin_size(module: &Path) -> Result<(), String> {
+    let size = std::fs::metadata(module).map_err(|e| e.to_string())?.len();
+    eprintln!("plugin module: {} bytes (budget {PLUGIN_SIZE_BUDGET})", size);
+    if size > PLUGIN_SIZE_BUDGET {
+        return Err(format!(
+            "{} is {size} bytes, over the {PLUGIN_SIZE_BUDGET}-byte budget",
+            module.display()
+        ));
+    }
+    Ok(())
+}
+
+fn test() -> Result<(), String> {
+    let module = build_plugin()?;
+    check_plugin_size(&module)?;
+    run(cargo()
+        .args(["test", "--workspace", "--exclude", PLUGIN_PACKAGE])
+        .env("SWITCHYARD_WASM", &module))?;
+    // The plugin's own unit tests run natively (its proxy-wasm imports are never called).
+    run(cargo().args(["test", "-p", PLUGIN_PACKAGE, "--lib"]))
+}
+
+fn demo() -> Result<(), String> {
+    let module = build_plugin()?;
+    run(cargo().args([
+        "build",
+        "--quiet",
+        "-p",
+        "switchyard-compiler",
+        "--bin",
+        "switchyard",
+    ]))?;
+    let switchyard = root().join("target").join("debug").join("switchyard");
+    let example = root().join("examples").join("quickstart");
+    let out_dir = root().join("target").join("examples");
+    std::fs::create_dir_all(&out_dir).map_err(|e| e.to_string())?;
+    let program = out_dir.join("quickstart.swb");
+    let manifests = example.join("manifests.yaml");
+    let manifests = manifests.to_string_lossy();
+    let program_text = program.to_string_lossy();
+    run(Command::new(&switchyard).args(["compile", "-f", &manifests, "-o", &program_text]))?;
+    run(Command::new(&switchyard).args(["explain", &program_text]))?;
+    let tests = example.join("quickstart.test.yaml");
+    run(Command::new(&switchyard)
+        .args(["test", "-v", "-f", &manifests])
+        .arg(&tests)
+        .arg("--wasm")
+        .arg(&module))
+}

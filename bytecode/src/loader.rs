@@ -200,7 +200,8 @@ fn compile_regexes(program: &Program) -> Result<Vec<regex_lite::Regex>, LoadErro
     (0..table.len)
         .map(|i| {
             let pattern = program.string(program.word(section::REGEXES, i, 0));
-            if pattern.len() > MAX_REGEX_LEN + 8 {
+            // The writer stores patterns anchored as `^(?:{pattern})$`: 6 more bytes.
+            if pattern.len() > MAX_REGEX_LEN + "^(?:)$".len() {
                 return Err(LoadError::BadRegex(i));
             }
             regex_lite::RegexBuilder::new(pattern)
@@ -300,6 +301,22 @@ impl Checker<'_> {
         self.each(TRIE_EDGES, |i| {
             self.string(self.w(TRIE_EDGES, i, 0)) && self.index(self.w(TRIE_EDGES, i, 1), TRIE_NODES)
         })?;
+        // The writer lays a trie out children first, one parent per node: every edge leads
+        // to a lower node and no node is reached twice, so walks over a trie (the
+        // listing's) end and visit each node once.
+        let mut has_parent = vec![false; self.len(TRIE_NODES) as usize];
+        for node in 0..self.len(TRIE_NODES) {
+            let edges = self.w(TRIE_NODES, node, 0);
+            for edge in edges..edges + self.w(TRIE_NODES, node, 1) {
+                let child = self.w(TRIE_EDGES, edge, 1);
+                if child >= node || core::mem::replace(&mut has_parent[child as usize], true) {
+                    return Err(LoadError::BadRecord {
+                        section: TRIE_NODES,
+                        index: node,
+                    });
+                }
+            }
+        }
         self.each(ENTRY_LISTS, |i| self.index(self.w(ENTRY_LISTS, i, 0), ENTRIES))?;
         self.each(ENTRIES, |i| {
             self.range(self.w(ENTRIES, i, 0), self.w(ENTRIES, i, 1), PREDICATES)

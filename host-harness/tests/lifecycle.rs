@@ -19,9 +19,7 @@ fn get(path: &str) -> HttpRequest {
 }
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 /// Every callback logs its name and arguments (ids and flags as digits).
@@ -69,8 +67,19 @@ fn a_stream_runs_in_envoys_order_with_log_before_done() {
     assert_eq!(
         messages(&vm),
         [
-            "create", "2", "1", "request_headers", "4", "1", "response_headers", "1", "1", "log",
-            "2", "done", "delete"
+            "create",
+            "2",
+            "1",
+            "request_headers",
+            "4",
+            "1",
+            "response_headers",
+            "1",
+            "1",
+            "log",
+            "2",
+            "done",
+            "delete"
         ]
     );
     assert_eq!(exchange.action, Action::Continue);

@@ -219,7 +219,7 @@ fn run_case(case: &Case, default_port: u32, engine: &mut dyn Engine) -> (String,
         let name = seen
             .backend
             .as_ref()
-            .map_or_else(|| format!("<status {}>", seen.status), |b| b.name.clone());
+            .map_or_else(|| format!("{} from the proxy", seen.status), |b| b.name.clone());
         match counts.iter_mut().find(|(n, _)| *n == name) {
             Some((_, count)) => *count += 1,
             None => counts.push((name, 1)),

@@ -98,14 +98,31 @@ pub fn expand(body: &str) -> String {
         let after = &rest[start + 6..];
         let end = after.find("\")").expect("unterminated (str \"…\")");
         let text = &after[..end];
-        out.push_str(&format!("(i32.const {offset}) (i32.const {})", text.len()));
+        let len = decoded_len(text);
+        out.push_str(&format!("(i32.const {offset}) (i32.const {len})"));
         data.push_str(&format!("  (data (i32.const {offset}) \"{text}\")\n"));
-        offset += text.len() + 1;
+        offset += len + 1;
         rest = &after[end + 2..];
     }
     out.push_str(rest);
     assert!(offset < 65536, "test strings overflow the data area");
     format!("{out}\n{data}")
+}
+
+/// Bytes in a WAT string literal: `\hh` is one byte, as are `\n`, `\t`
+/// and `\\`.
+fn decoded_len(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let (mut i, mut len) = (0, 0);
+    while i < bytes.len() {
+        i += match bytes[i] {
+            b'\\' if bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit) => 3,
+            b'\\' => 2,
+            _ => 1,
+        };
+        len += 1;
+    }
+    len
 }
 
 /// `(call $say (str "x")` from the first replace still needs one more `)`.

@@ -14,6 +14,8 @@ pub enum LoadError {
     UnsupportedVersion { major: u16, minor: u16 },
     /// Header flag bits this loader does not know.
     UnknownFlags(u32),
+    /// The reserved header word is not zero.
+    ReservedNotZero,
     /// The header's total length is not the length of the bytes given.
     LengthMismatch { header: u32, actual: usize },
     /// The body's CRC-32 does not match the header: the bytes were damaged.
@@ -40,6 +42,7 @@ impl fmt::Display for LoadError {
                 write!(f, "unsupported program version {major}.{minor}")
             }
             LoadError::UnknownFlags(flags) => write!(f, "unknown header flags {flags:#x}"),
+            LoadError::ReservedNotZero => f.write_str("reserved header word is not zero"),
             LoadError::LengthMismatch { header, actual } => {
                 write!(f, "header says {header} bytes, got {actual}")
             }

@@ -83,6 +83,9 @@ fn read_header(bytes: &[u8]) -> Result<Vec<(u32, usize, usize)>, LoadError> {
         return Err(LoadError::ChecksumMismatch);
     }
     let count = word(24)? as usize;
+    if word(28)? != 0 {
+        return Err(LoadError::ReservedNotZero);
+    }
     if count > section::ALL.len() {
         return Err(LoadError::BadSectionTable);
     }

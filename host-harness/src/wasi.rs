@@ -51,6 +51,8 @@ fn fd_write(mut caller: Caller<'_, HostState>, fd: u32, iovs: u32, iovs_len: u32
             2 => (1, LogLevel::Error),
             _ => return Err(errno::BADF),
         };
+        // Check the result slot first so a bad one has no side effect.
+        fault(slice(mem, nwritten, 4))?;
         let mut total: u32 = 0;
         for i in 0..iovs_len {
             // Each iovec is two u32s: buffer pointer, then length.

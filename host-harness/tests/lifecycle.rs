@@ -314,3 +314,34 @@ fn vms_share_nothing() {
     assert_eq!(messages(&a), ["1", "2"]);
     assert_eq!(messages(&b), ["1"]);
 }
+
+#[test]
+fn a_module_without_the_abi_marker_is_refused() {
+    let wasm = wat::parse_str(r#"(module (memory (export "memory") 1))"#).unwrap();
+    let err = switchyard_host_harness::Plugin::from_bytes(&wasm).unwrap_err();
+    assert!(err.to_string().contains("proxy_abi_version_0_2_1"), "{err}");
+}
+
+#[test]
+fn malloc_is_preferred_over_proxy_on_memory_allocate() {
+    let plugin = guest(
+        r#"
+  (func (export "malloc") (param $size i32) (result i32)
+    (say "malloc")
+    (call $allocs_bump (local.get $size)))
+  (func $allocs_bump (param $size i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (local.get $size)))
+    (local.get $p))
+  (func (export "proxy_on_request_headers") (param $id i32) (param $n i32) (param $eos i32) (result i32)
+    (call $status (call $get_value (i32.const 0) (str ":path") (global.get $RET_PTR) (global.get $RET_LEN)))
+    (call $say_ret)
+    (call $status (call $allocs))
+    (i32.const 0))
+"#,
+    );
+    let mut vm = plugin.start(VmOptions::default()).unwrap();
+    vm.http_request(&get("/m")).unwrap();
+    assert_eq!(messages(&vm), ["malloc", "0", "/m", "0"]);
+}

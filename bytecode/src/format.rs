@@ -37,8 +37,10 @@ pub mod section {
     pub const SERVICES: u32 = 16;
     pub const SOURCES: u32 = 17;
     pub const META: u32 = 18;
+    pub const CORS: u32 = 19;
+    pub const STRING_REFS: u32 = 20;
     /// Every section a valid program carries, in the order the writer lays them out.
-    pub const ALL: [u32; 18] = [
+    pub const ALL: [u32; 20] = [
         STRINGS,
         REGEXES,
         LISTENERS,
@@ -57,6 +59,8 @@ pub mod section {
         SERVICES,
         SOURCES,
         META,
+        CORS,
+        STRING_REFS,
     ];
 }
 
@@ -76,9 +80,11 @@ pub const fn record_words(section_id: u32) -> usize {
         section::ACTIONS => 2,
         section::OPS => 4,
         section::BACKEND_SETS => 3,
-        section::BACKENDS => 3,
+        section::BACKENDS => 5,
         section::SERVICES => 3,
         section::SOURCES => 4,
+        section::CORS => 7,
+        section::STRING_REFS => 1,
         _ => 0,
     }
 }
@@ -104,13 +110,56 @@ pub mod pred {
     pub const MAX: u8 = PATH_REGEX;
 }
 
-/// Action opcodes (first byte of an op record's first word).
+/// Action opcodes (first byte of an op record's first word). An action is a run of
+/// filter ops ending in exactly one terminal op (forward, reply or redirect).
 pub mod op {
-    /// Forward to a backend chosen from backend set `a` by weight.
+    /// Terminal: forward to a backend chosen from backend set `a` by weight.
     pub const FORWARD: u8 = 1;
-    /// Answer locally with status `a` and body string `b` (or `NONE`).
+    /// Terminal: answer locally with status `a` and body string `b` (or `NONE`).
     pub const REPLY: u8 = 2;
-    pub const MAX: u8 = REPLY;
+    /// Terminal: redirect. `a` = status | port << 16 (port 0: derived), `b` = scheme
+    /// string or `NONE` (the request's), `c` = host string or `NONE` (the request's).
+    /// The Location's path is the request path after any path op before it.
+    pub const REDIRECT: u8 = 3;
+    /// Set request header `a` to `b` (replacing every value).
+    pub const REQUEST_SET: u8 = 4;
+    /// Append request header `a` with value `b`.
+    pub const REQUEST_ADD: u8 = 5;
+    /// Remove request header `a`.
+    pub const REQUEST_REMOVE: u8 = 6;
+    /// Response header edits, applied to the upstream's answer or the proxy's own.
+    pub const RESPONSE_SET: u8 = 7;
+    pub const RESPONSE_ADD: u8 = 8;
+    pub const RESPONSE_REMOVE: u8 = 9;
+    /// Replace the host (`:authority`) with string `a`.
+    pub const SET_HOST: u8 = 10;
+    /// Replace the whole path (the query is kept) with string `a`.
+    pub const SET_PATH: u8 = 11;
+    /// Replace the matched path prefix `a` with `b`, element-wise (Gateway API
+    /// ReplacePrefixMatch).
+    pub const REPLACE_PREFIX: u8 = 12;
+    /// Mirror to backend record `a` for `b` parts per million of requests.
+    pub const MIRROR: u8 = 13;
+    /// Request timeout `a` ms and per-attempt timeout `b` ms (`NONE`: not set; 0: none).
+    pub const TIMEOUT: u8 = 14;
+    /// Retry up to `a` times on the status codes in string `b` (comma-separated), with
+    /// backoff `c` ms (`NONE`: the proxy's default).
+    pub const RETRY: u8 = 15;
+    /// Apply CORS policy `a`.
+    pub const CORS: u8 = 16;
+    pub const MAX: u8 = CORS;
+
+    /// Whether an opcode ends an action.
+    pub const fn is_terminal(code: u8) -> bool {
+        matches!(code, FORWARD | REPLY | REDIRECT)
+    }
+}
+
+/// CORS policy flag bits (word 0 of a CORS record).
+pub mod cors_flag {
+    /// `allowCredentials: true`.
+    pub const ALLOW_CREDENTIALS: u32 = 1;
+    pub const KNOWN: u32 = ALLOW_CREDENTIALS;
 }
 
 /// What produced a rule, for `explain` and metrics.

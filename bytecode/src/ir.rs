@@ -73,6 +73,8 @@ pub struct EntryIr {
     pub path: PathIr,
     /// All must hold (ANDed).
     pub predicates: Vec<PredicateIr>,
+    /// Applied in order when the entry wins, before the action.
+    pub filters: Vec<FilterIr>,
     pub action: ActionIr,
     pub source: SourceIr,
 }
@@ -113,13 +115,16 @@ pub enum PredicateIr {
     },
 }
 
-/// What happens when an entry wins.
+/// What happens when an entry wins, after its filters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ActionIr {
     /// Forward to one of these, chosen by weight; a share with no cluster is answered 500.
     Forward(Vec<BackendIr>),
     /// Answer locally.
     Reply { status: u16, body: Option<String> },
+    /// Answer with a redirect; the Location's path is the request's after the entry's
+    /// path filters.
+    Redirect(RedirectIr),
 }
 
 /// One weighted backend.
@@ -129,6 +134,70 @@ pub struct BackendIr {
     /// The Envoy cluster; `None` when the reference did not resolve (answered with 500).
     pub cluster: Option<String>,
     pub service: Option<ServiceIr>,
+    /// Applied after the entry's filters when this backend is chosen.
+    pub filters: Vec<FilterIr>,
+}
+
+/// A redirect's parts; unset parts come from the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedirectIr {
+    pub status: u16,
+    pub scheme: Option<String>,
+    pub host: Option<String>,
+    /// `None`: the scheme's well-known port when `scheme` is set, else the listener's.
+    pub port: Option<u16>,
+}
+
+/// A header edit; names are lowercase.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderEditIr {
+    Set(String, String),
+    Add(String, String),
+    Remove(String),
+}
+
+/// A step applied to a request (or its response) before the action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilterIr {
+    RequestHeader(HeaderEditIr),
+    ResponseHeader(HeaderEditIr),
+    SetHost(String),
+    /// Replace the whole path; the query is kept.
+    SetPath(String),
+    /// Replace the matched prefix element-wise (Gateway API ReplacePrefixMatch).
+    ReplacePrefix {
+        prefix: String,
+        replacement: String,
+    },
+    /// Copy the request to `backend` for `per_million` of requests (an unresolved
+    /// backend is never mirrored to).
+    Mirror {
+        backend: BackendIr,
+        per_million: u32,
+    },
+    /// Milliseconds; `Some(0)` disables the timeout.
+    Timeout {
+        request_ms: Option<u32>,
+        backend_ms: Option<u32>,
+    },
+    Retry {
+        attempts: u32,
+        codes: Vec<u16>,
+        backoff_ms: Option<u32>,
+    },
+    Cors(CorsIr),
+}
+
+/// A CORS policy (Gateway API HTTPCORSFilter).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CorsIr {
+    /// `scheme://host[:port]`, `*`, or with a `*` wildcard in the host.
+    pub allow_origins: Vec<String>,
+    pub allow_credentials: bool,
+    pub allow_methods: Vec<String>,
+    pub allow_headers: Vec<String>,
+    pub expose_headers: Vec<String>,
+    pub max_age_seconds: u32,
 }
 
 /// A Kubernetes service port.

@@ -178,29 +178,95 @@ impl Program {
     fn describe_action(&self, entry: u32) -> String {
         let action = self.word(section::ENTRIES, entry, 2);
         let start = self.word(section::ACTIONS, action, 0);
-        let mut parts = Vec::new();
-        for o in start..start + self.word(section::ACTIONS, action, 1) {
-            let a = self.word(section::OPS, o, 1);
-            match (self.word(section::OPS, o, 0) & 0xFF) as u8 {
-                op::FORWARD => {
-                    let first = self.word(section::BACKEND_SETS, a, 0);
-                    let backends: Vec<String> = (first..first + self.word(section::BACKEND_SETS, a, 1))
-                        .map(|b| {
-                            let info = self.backend(b);
-                            format!("{}*{}", info.cluster.unwrap_or("<unresolved: 500>"), info.weight)
-                        })
-                        .collect();
-                    if backends.is_empty() {
-                        parts.push("forward <no backends: 500>".to_string());
-                    } else {
-                        parts.push(format!("forward {}", backends.join(", ")));
-                    }
-                }
-                op::REPLY => parts.push(format!("reply {a}")),
-                other => parts.push(format!("?{other}")),
+        let ops: Vec<String> = (start..start + self.word(section::ACTIONS, action, 1))
+            .map(|o| self.describe_op(o))
+            .collect();
+        ops.join("; ")
+    }
+
+    /// One op as text; a forward lists its weighted backends and their own filters.
+    fn describe_op(&self, o: u32) -> String {
+        let (a, b, c) = (
+            self.word(section::OPS, o, 1),
+            self.word(section::OPS, o, 2),
+            self.word(section::OPS, o, 3),
+        );
+        let string = |s: u32| {
+            if s == NONE {
+                String::from("-")
+            } else {
+                self.string(s).to_string()
             }
+        };
+        match (self.word(section::OPS, o, 0) & 0xFF) as u8 {
+            op::FORWARD => {
+                let first = self.word(section::BACKEND_SETS, a, 0);
+                let backends: Vec<String> = (first..first + self.word(section::BACKEND_SETS, a, 1))
+                    .map(|b| {
+                        let info = self.backend(b);
+                        let mut text =
+                            format!("{}*{}", info.cluster.unwrap_or("<unresolved: 500>"), info.weight);
+                        let (op_start, op_len) = (
+                            self.word(section::BACKENDS, b, 3),
+                            self.word(section::BACKENDS, b, 4),
+                        );
+                        if op_len > 0 {
+                            let filters: Vec<String> = (op_start..op_start + op_len)
+                                .map(|f| self.describe_op(f))
+                                .collect();
+                            text.push_str(&format!(" [{}]", filters.join("; ")));
+                        }
+                        text
+                    })
+                    .collect();
+                if backends.is_empty() {
+                    "forward <no backends: 500>".to_string()
+                } else {
+                    format!("forward {}", backends.join(", "))
+                }
+            }
+            op::REPLY => format!("reply {a}"),
+            op::REDIRECT => {
+                let port = if a >> 16 == 0 {
+                    String::from("-")
+                } else {
+                    (a >> 16).to_string()
+                };
+                format!(
+                    "redirect {} scheme={} host={} port={port}",
+                    a & 0xFFFF,
+                    string(b),
+                    string(c)
+                )
+            }
+            op::REQUEST_SET => format!("request set {}: {:?}", self.string(a), self.string(b)),
+            op::REQUEST_ADD => format!("request add {}: {:?}", self.string(a), self.string(b)),
+            op::REQUEST_REMOVE => format!("request remove {}", self.string(a)),
+            op::RESPONSE_SET => format!("response set {}: {:?}", self.string(a), self.string(b)),
+            op::RESPONSE_ADD => format!("response add {}: {:?}", self.string(a), self.string(b)),
+            op::RESPONSE_REMOVE => format!("response remove {}", self.string(a)),
+            op::SET_HOST => format!("host = {}", self.string(a)),
+            op::SET_PATH => format!("path = {}", self.string(a)),
+            op::REPLACE_PREFIX => format!("path prefix {} -> {:?}", self.string(a), self.string(b)),
+            op::MIRROR => format!(
+                "mirror {} {}%",
+                self.backend(a).cluster.unwrap_or("<unresolved: dropped>"),
+                f64::from(b) / 10_000.0
+            ),
+            op::TIMEOUT => {
+                let ms = |v: u32| {
+                    if v == NONE {
+                        String::from("-")
+                    } else {
+                        format!("{v}ms")
+                    }
+                };
+                format!("timeout request={} backend={}", ms(a), ms(b))
+            }
+            op::RETRY => format!("retry {a} on {}", self.string(b)),
+            op::CORS => format!("cors policy {a}"),
+            other => format!("?{other}"),
         }
-        parts.join("; ")
     }
 }
 

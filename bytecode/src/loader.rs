@@ -5,8 +5,8 @@
 use crate::checksum::crc32;
 use crate::error::LoadError;
 use crate::format::{
-    HEADER_LEN, KNOWN_FLAGS, MAGIC, NONE, SECTION_ENTRY_LEN, VERSION_MAJOR, VERSION_MINOR, op, pred,
-    record_words, section, source_kind,
+    HEADER_LEN, KNOWN_FLAGS, MAGIC, NONE, SECTION_ENTRY_LEN, VERSION_MAJOR, VERSION_MINOR, cors_flag, op,
+    pred, record_words, section, source_kind,
 };
 use crate::program::{Meta, Program, Strings, Table};
 use crate::wire::{u16_at, u32_at};
@@ -24,9 +24,10 @@ impl Program {
         let mut program = Program {
             bytes: bytes.into(),
             strings: Strings::default(),
-            tables: [Table::default(); 19],
+            tables: [Table::default(); 21],
             regexes: Vec::new(),
             meta: Meta::default(),
+            features: crate::program::Features::default(),
         };
         for &(id, offset, len) in &sections {
             if id == section::STRINGS || id == section::META {
@@ -50,6 +51,7 @@ impl Program {
         program.meta = read_meta(&program, offset, len)?;
         Checker { p: &program }.check_all()?;
         program.regexes = compile_regexes(&program)?;
+        program.features = features(&program);
         Ok(program)
     }
 }
@@ -198,6 +200,41 @@ pub(crate) fn is_header_name(name: &[u8]) -> bool {
             .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"!#$%&'*+-.^_`|~".contains(&c))
 }
 
+/// Scans the ops once for the proxy controls the program uses.
+fn features(program: &Program) -> crate::program::Features {
+    let mut features = crate::program::Features {
+        header_map: program.needed_headers().any(|name| !name.starts_with(':')),
+        scheme: program.needed_headers().any(|name| name == ":scheme"),
+        ..Default::default()
+    };
+    let code = |o: u32| (program.word(section::OPS, o, 0) & 0xFF) as u8;
+    let mirrors_in =
+        |start: u32, len: u32| (start..start + len).filter(|&o| code(o) == op::MIRROR).count() as u32;
+    for o in 0..program.table(section::OPS).len {
+        features.timeouts |= code(o) == op::TIMEOUT;
+        features.retries |= code(o) == op::RETRY;
+    }
+    // Mirrors come from an entry's action and from the chosen backend's filters.
+    let actions = program.table(section::ACTIONS).len;
+    let backend_mirrors = (0..program.table(section::BACKENDS).len)
+        .map(|b| {
+            mirrors_in(
+                program.word(section::BACKENDS, b, 3),
+                program.word(section::BACKENDS, b, 4),
+            )
+        })
+        .max()
+        .unwrap_or(0);
+    for a in 0..actions {
+        let here = mirrors_in(
+            program.word(section::ACTIONS, a, 0),
+            program.word(section::ACTIONS, a, 1),
+        );
+        features.max_mirrors = features.max_mirrors.max(here + backend_mirrors);
+    }
+    features
+}
+
 fn compile_regexes(program: &Program) -> Result<Vec<regex_lite::Regex>, LoadError> {
     let table = program.table(section::REGEXES);
     (0..table.len)
@@ -338,10 +375,18 @@ impl Checker<'_> {
                     == u64::from(self.w(BACKEND_SETS, i, 2))
         })?;
         self.each(BACKENDS, |i| {
-            self.optional(self.w(BACKENDS, i, 0), SERVICES) && {
-                let cluster = self.w(BACKENDS, i, 2);
-                cluster == NONE || (self.string(cluster) && !self.p.string_bytes(cluster).is_empty())
-            }
+            self.optional(self.w(BACKENDS, i, 0), SERVICES)
+                && {
+                    let cluster = self.w(BACKENDS, i, 2);
+                    cluster == NONE || (self.string(cluster) && !self.p.string_bytes(cluster).is_empty())
+                }
+                && self.filter_run(self.w(BACKENDS, i, 3), self.w(BACKENDS, i, 4))
+        })?;
+        self.each(STRING_REFS, |i| self.string(self.w(STRING_REFS, i, 0)))?;
+        self.each(CORS, |i| {
+            self.w(CORS, i, 0) & !cors_flag::KNOWN == 0
+                && self.range(self.w(CORS, i, 1), self.w(CORS, i, 2), STRING_REFS)
+                && (3..6).all(|w| self.string(self.w(CORS, i, w)))
         })?;
         self.each(SERVICES, |i| {
             self.string(self.w(SERVICES, i, 0)) && self.string(self.w(SERVICES, i, 1))
@@ -375,25 +420,61 @@ impl Checker<'_> {
             }
     }
 
-    /// An action is a run of ops that ends in exactly one terminal op (forward or reply).
+    /// An action is a run of ops that ends in exactly one terminal op (forward, reply or
+    /// redirect).
     fn action(&self, i: u32) -> bool {
         let (start, len) = (self.w(section::ACTIONS, i, 0), self.w(section::ACTIONS, i, 1));
-        let terminal = |o: u32| matches!((self.w(section::OPS, o, 0) & 0xFF) as u8, op::FORWARD | op::REPLY);
         len > 0
             && self.range(start, len, section::OPS)
-            && terminal(start + len - 1)
-            && !(start..start + len - 1).any(terminal)
+            && self.is_terminal(start + len - 1)
+            && self.filter_run(start, len - 1)
+    }
+
+    /// A run of non-terminal ops (a backend's filters, or an action before its terminal).
+    fn filter_run(&self, start: u32, len: u32) -> bool {
+        self.range(start, len, section::OPS) && !(start..start + len).any(|o| self.is_terminal(o))
+    }
+
+    fn is_terminal(&self, o: u32) -> bool {
+        op::is_terminal((self.w(section::OPS, o, 0) & 0xFF) as u8)
     }
 
     fn op(&self, i: u32) -> bool {
         let head = self.w(section::OPS, i, 0);
         let (code, flags) = ((head & 0xFF) as u8, head >> 8);
-        let (a, b) = (self.w(section::OPS, i, 1), self.w(section::OPS, i, 2));
+        let (a, b, c) = (
+            self.w(section::OPS, i, 1),
+            self.w(section::OPS, i, 2),
+            self.w(section::OPS, i, 3),
+        );
+        let header = |name: u32| self.string(name) && is_header_name(self.p.string_bytes(name));
+        let value = |text: u32| self.string(text) && is_header_value(self.p.string_bytes(text));
+        let optional_string = |s: u32| s == NONE || self.string(s);
         flags == 0
             && match code {
                 op::FORWARD => self.index(a, section::BACKEND_SETS),
-                op::REPLY => (100..=599).contains(&a) && (b == NONE || self.string(b)),
+                op::REPLY => (100..=599).contains(&a) && optional_string(b),
+                op::REDIRECT => {
+                    [301, 302, 303, 307, 308].contains(&(a & 0xFFFF))
+                        && optional_string(b)
+                        && optional_string(c)
+                }
+                op::REQUEST_SET | op::REQUEST_ADD | op::RESPONSE_SET | op::RESPONSE_ADD => {
+                    header(a) && value(b)
+                }
+                op::REQUEST_REMOVE | op::RESPONSE_REMOVE => header(a),
+                op::SET_HOST | op::SET_PATH => value(a),
+                op::REPLACE_PREFIX => self.string(a) && value(b),
+                op::MIRROR => self.index(a, section::BACKENDS) && b <= 1_000_000,
+                op::TIMEOUT => true,
+                op::RETRY => self.string(b),
+                op::CORS => self.index(a, section::CORS),
                 _ => false,
             }
     }
+}
+
+/// Header values from configuration never carry CR, LF or NUL.
+fn is_header_value(value: &[u8]) -> bool {
+    !value.iter().any(|&c| c == b'\r' || c == b'\n' || c == 0)
 }

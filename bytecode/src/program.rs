@@ -37,9 +37,24 @@ pub(crate) struct Strings {
 pub struct Program {
     pub(crate) bytes: Box<[u8]>,
     pub(crate) strings: Strings,
-    pub(crate) tables: [Table; 19],
+    pub(crate) tables: [Table; 21],
     pub(crate) regexes: Vec<regex_lite::Regex>,
     pub(crate) meta: Meta,
+    pub(crate) features: Features,
+}
+
+/// Which proxy controls a program uses, found once at load: the plugin must always set
+/// or clear the headers behind each control it uses, so that a client cannot set them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Features {
+    pub timeouts: bool,
+    pub retries: bool,
+    /// The most mirrors one request can be sent to.
+    pub max_mirrors: u32,
+    /// Some predicate or filter reads a request header other than the pseudo-headers.
+    pub header_map: bool,
+    /// Some redirect keeps the request's scheme.
+    pub scheme: bool,
 }
 
 /// The decoded META section.
@@ -118,9 +133,15 @@ impl Program {
         (0..count as usize).map(move |i| self.string(u32_at(&self.bytes, offset + i * 4).unwrap_or(NONE)))
     }
 
-    /// Whether any predicate reads a request header.
+    /// Whether any predicate or filter reads a request header besides the
+    /// pseudo-headers, so that the plugin must fetch the header map.
     pub fn needs_headers(&self) -> bool {
-        self.meta.needed_headers.1 > 0
+        self.features.header_map
+    }
+
+    /// The proxy controls this program uses.
+    pub fn features(&self) -> Features {
+        self.features
     }
 
     /// Listener ports, ascending.

@@ -11,7 +11,8 @@ use crate::format::{
 };
 use crate::hash::{fnv1a, table_size};
 use crate::ir::{
-    ActionIr, BackendIr, EntryIr, HostPattern, PathIr, PredicateIr, ProgramIr, ServiceIr, VhostIr,
+    ActionIr, BackendIr, CorsIr, EntryIr, FilterIr, HeaderEditIr, HostPattern, PathIr, PredicateIr,
+    ProgramIr, ServiceIr, VhostIr,
 };
 use crate::program::SourceKind;
 use crate::wire::push_u32;
@@ -27,8 +28,13 @@ pub enum WriteError {
     BadHeaderName(String),
     /// A regex that regex-lite refuses.
     BadRegex { pattern: String, reason: String },
-    /// A reply status outside 100..=599.
+    /// A reply status outside 100..=599, or a redirect status other than 301, 302, 303,
+    /// 307, 308.
     BadStatus(u16),
+    /// A header value from configuration with CR, LF or NUL in it.
+    BadHeaderValue(String),
+    /// A mirror share above one million parts per million.
+    BadShare(u32),
 }
 
 impl core::fmt::Display for WriteError {
@@ -39,6 +45,8 @@ impl core::fmt::Display for WriteError {
             WriteError::BadHeaderName(name) => write!(f, "invalid header name {name:?}"),
             WriteError::BadRegex { pattern, reason } => write!(f, "invalid regex {pattern:?}: {reason}"),
             WriteError::BadStatus(status) => write!(f, "invalid status {status}"),
+            WriteError::BadHeaderValue(value) => write!(f, "invalid header value {value:?}"),
+            WriteError::BadShare(share) => write!(f, "mirror share {share} exceeds 1000000 per million"),
         }
     }
 }
@@ -304,7 +312,7 @@ impl Writer {
             self.record(section::PREDICATES, &record)?;
         }
         let pred_len = self.len(section::PREDICATES) - pred_start;
-        let action = self.action(&entry.action)?;
+        let action = self.action(&entry.filters, &entry.action)?;
         let source = &entry.source;
         let kind = match source.kind {
             SourceKind::HttpRoute => source_kind::HTTP_ROUTE,
@@ -349,13 +357,13 @@ impl Writer {
         })
     }
 
-    fn action(&mut self, action: &ActionIr) -> Result<u32, WriteError> {
-        let op_start = self.len(section::OPS);
-        match action {
-            ActionIr::Forward(backends) => {
-                let set = self.backend_set(backends)?;
-                self.record(section::OPS, &[u32::from(op::FORWARD), set, NONE, NONE])?;
-            }
+    /// Writes an action: the filters' ops, then the terminal op, as one contiguous run.
+    /// Everything the ops refer to (backend sets, mirror backends, CORS policies) is
+    /// written first so the run stays contiguous.
+    fn action(&mut self, filters: &[FilterIr], action: &ActionIr) -> Result<u32, WriteError> {
+        let mut ops = self.filter_ops(filters)?;
+        ops.push(match action {
+            ActionIr::Forward(backends) => [u32::from(op::FORWARD), self.backend_set(backends)?, NONE, NONE],
             ActionIr::Reply { status, body } => {
                 if !(100..=599).contains(status) {
                     return Err(WriteError::BadStatus(*status));
@@ -364,37 +372,184 @@ impl Writer {
                     Some(text) => self.string(text)?,
                     None => NONE,
                 };
-                self.record(
-                    section::OPS,
-                    &[u32::from(op::REPLY), u32::from(*status), body, NONE],
-                )?;
+                [u32::from(op::REPLY), u32::from(*status), body, NONE]
             }
-        }
-        let op_len = self.len(section::OPS) - op_start;
+            ActionIr::Redirect(redirect) => {
+                if ![301, 302, 303, 307, 308].contains(&redirect.status) {
+                    return Err(WriteError::BadStatus(redirect.status));
+                }
+                // The Location needs the request's scheme when the redirect keeps it.
+                let scheme_header = self.string(":scheme")?;
+                self.needed_headers.insert(":scheme".to_string(), scheme_header);
+                let scheme = self.optional_string(redirect.scheme.as_deref())?;
+                let host = self.optional_string(redirect.host.as_deref())?;
+                let packed = u32::from(redirect.status) | u32::from(redirect.port.unwrap_or(0)) << 16;
+                [u32::from(op::REDIRECT), packed, scheme, host]
+            }
+        });
+        let (op_start, op_len) = self.op_run(&ops)?;
         self.record(section::ACTIONS, &[op_start, op_len])
     }
 
+    fn op_run(&mut self, ops: &[[u32; 4]]) -> Result<(u32, u32), WriteError> {
+        let start = self.len(section::OPS);
+        for op in ops {
+            self.record(section::OPS, op)?;
+        }
+        Ok((start, count(ops.len(), "ops")?))
+    }
+
+    fn optional_string(&mut self, text: Option<&str>) -> Result<u32, WriteError> {
+        text.map_or(Ok(NONE), |t| self.string(t))
+    }
+
+    fn header_value(&mut self, value: &str) -> Result<u32, WriteError> {
+        if value.bytes().any(|c| c == b'\r' || c == b'\n' || c == 0) {
+            return Err(WriteError::BadHeaderValue(value.to_string()));
+        }
+        self.string(value)
+    }
+
+    /// Encodes filters as op records (not yet written).
+    fn filter_ops(&mut self, filters: &[FilterIr]) -> Result<Vec<[u32; 4]>, WriteError> {
+        let mut ops = Vec::with_capacity(filters.len() + 1);
+        for filter in filters {
+            ops.push(match filter {
+                FilterIr::RequestHeader(edit) => {
+                    self.header_edit(edit, [op::REQUEST_SET, op::REQUEST_ADD, op::REQUEST_REMOVE])?
+                }
+                FilterIr::ResponseHeader(edit) => {
+                    self.header_edit(edit, [op::RESPONSE_SET, op::RESPONSE_ADD, op::RESPONSE_REMOVE])?
+                }
+                FilterIr::SetHost(host) => [u32::from(op::SET_HOST), self.header_value(host)?, NONE, NONE],
+                FilterIr::SetPath(path) => [u32::from(op::SET_PATH), self.header_value(path)?, NONE, NONE],
+                FilterIr::ReplacePrefix { prefix, replacement } => [
+                    u32::from(op::REPLACE_PREFIX),
+                    self.string(prefix)?,
+                    self.header_value(replacement)?,
+                    NONE,
+                ],
+                FilterIr::Mirror { backend, per_million } => {
+                    if *per_million > 1_000_000 {
+                        return Err(WriteError::BadShare(*per_million));
+                    }
+                    let record = self.backend(backend)?;
+                    [u32::from(op::MIRROR), record, *per_million, NONE]
+                }
+                FilterIr::Timeout {
+                    request_ms,
+                    backend_ms,
+                } => [
+                    u32::from(op::TIMEOUT),
+                    request_ms.unwrap_or(NONE),
+                    backend_ms.unwrap_or(NONE),
+                    NONE,
+                ],
+                FilterIr::Retry {
+                    attempts,
+                    codes,
+                    backoff_ms,
+                } => {
+                    let codes: Vec<String> = codes.iter().map(u16::to_string).collect();
+                    let codes = self.string(&codes.join(","))?;
+                    [u32::from(op::RETRY), *attempts, codes, backoff_ms.unwrap_or(NONE)]
+                }
+                FilterIr::Cors(cors) => [u32::from(op::CORS), self.cors(cors)?, NONE, NONE],
+            });
+        }
+        Ok(ops)
+    }
+
+    fn header_edit(&mut self, edit: &HeaderEditIr, codes: [u8; 3]) -> Result<[u32; 4], WriteError> {
+        let name = |w: &mut Self, name: &str| {
+            if crate::loader::is_header_name(name.as_bytes()) && !name.starts_with(':') {
+                w.string(name)
+            } else {
+                Err(WriteError::BadHeaderName(name.to_string()))
+            }
+        };
+        Ok(match edit {
+            HeaderEditIr::Set(n, v) => [u32::from(codes[0]), name(self, n)?, self.header_value(v)?, NONE],
+            HeaderEditIr::Add(n, v) => [u32::from(codes[1]), name(self, n)?, self.header_value(v)?, NONE],
+            HeaderEditIr::Remove(n) => [u32::from(codes[2]), name(self, n)?, NONE, NONE],
+        })
+    }
+
+    fn cors(&mut self, cors: &CorsIr) -> Result<u32, WriteError> {
+        for header in [
+            "origin",
+            "access-control-request-method",
+            "access-control-request-headers",
+        ] {
+            let id = self.string(header)?;
+            self.needed_headers.insert(header.to_string(), id);
+        }
+        let origins_start = self.len(section::STRING_REFS);
+        for origin in &cors.allow_origins {
+            let id = self.header_value(origin)?;
+            self.record(section::STRING_REFS, &[id])?;
+        }
+        let flags = if cors.allow_credentials {
+            crate::format::cors_flag::ALLOW_CREDENTIALS
+        } else {
+            0
+        };
+        let methods = self.header_value(&cors.allow_methods.join(", "))?;
+        let headers = self.header_value(&cors.allow_headers.join(", "))?;
+        let expose = self.header_value(&cors.expose_headers.join(", "))?;
+        let origins_len = count(cors.allow_origins.len(), "CORS origins")?;
+        self.record(
+            section::CORS,
+            &[
+                flags,
+                origins_start,
+                origins_len,
+                methods,
+                headers,
+                expose,
+                cors.max_age_seconds,
+            ],
+        )
+    }
+
     fn backend_set(&mut self, backends: &[BackendIr]) -> Result<u32, WriteError> {
-        let start = self.len(section::BACKENDS);
+        let mut records = Vec::with_capacity(backends.len());
         let mut total: u32 = 0;
         for backend in backends {
-            let service = match &backend.service {
-                Some(service) => self.service(service)?,
-                None => NONE,
-            };
-            let cluster = match &backend.cluster {
-                Some(cluster) if !cluster.is_empty() => self.string(cluster)?,
-                _ => NONE,
-            };
             total = total
                 .checked_add(backend.weight)
                 .ok_or(too_large("backend weight"))?;
-            self.record(section::BACKENDS, &[service, backend.weight, cluster])?;
+            records.push(self.backend_words(backend)?);
+        }
+        let start = self.len(section::BACKENDS);
+        for record in &records {
+            self.record(section::BACKENDS, record)?;
         }
         self.record(
             section::BACKEND_SETS,
             &[start, count(backends.len(), "backends")?, total],
         )
+    }
+
+    /// A lone backend record (a mirror target).
+    fn backend(&mut self, backend: &BackendIr) -> Result<u32, WriteError> {
+        let words = self.backend_words(backend)?;
+        self.record(section::BACKENDS, &words)
+    }
+
+    /// A backend's record words; its filter ops are written first.
+    fn backend_words(&mut self, backend: &BackendIr) -> Result<[u32; 5], WriteError> {
+        let service = match &backend.service {
+            Some(service) => self.service(service)?,
+            None => NONE,
+        };
+        let cluster = match &backend.cluster {
+            Some(cluster) if !cluster.is_empty() => self.string(cluster)?,
+            _ => NONE,
+        };
+        let ops = self.filter_ops(&backend.filters)?;
+        let (op_start, op_len) = self.op_run(&ops)?;
+        Ok([service, backend.weight, cluster, op_start, op_len])
     }
 
     fn service(&mut self, service: &ServiceIr) -> Result<u32, WriteError> {

@@ -642,6 +642,7 @@ fn invalid_backend_share_is_500_naming_the_backend() {
                 assert_eq!(p.backend(backend).weight, 3);
                 bad += 1;
             }
+            other => panic!("unexpected {other:?}"),
         }
     }
     assert_eq!((good, bad), (100, 300));

@@ -81,10 +81,12 @@ fn exercise(program: &Program) {
             authority,
             method,
             path,
+            scheme: "http",
             headers: &headers,
             random,
         };
         let decision = program.evaluate(&request, &mut scratch);
+        let _ = program.plan(&decision, &request);
         if let Some(entry) = decision.entry {
             assert!(entry < program.entry_count());
             let _ = program.source(entry).to_string();
@@ -92,6 +94,7 @@ fn exercise(program: &Program) {
         match decision.outcome {
             Outcome::Forward { backend, .. } => assert!(backend < program.backend_count()),
             Outcome::Reply { status, .. } => assert!((100..=599).contains(&status)),
+            Outcome::Redirect { status } => assert!([301, 302, 303, 307, 308].contains(&status)),
         }
     }
     let _ = program.listing();

@@ -1,13 +1,14 @@
-//! One HTTP stream: read what the program needs, evaluate, act.
+//! One HTTP stream: read what the program needs, evaluate, plan, act.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::Action;
-use switchyard_bytecode::{Outcome, Program, Request};
+use switchyard_bytecode::{HeaderEdit, HeaderOp, Plan, Program, Request};
 
 use crate::Shared;
+use crate::envoy;
 
 /// Envoy's property path for the listener port of the request (an i64, little-endian).
 const DESTINATION_PORT: [&str; 2] = ["destination", "port"];
@@ -15,11 +16,17 @@ const DESTINATION_PORT: [&str; 2] = ["destination", "port"];
 pub(crate) struct Filter {
     program: Option<Rc<Program>>,
     shared: Rc<RefCell<Shared>>,
+    /// Response header edits of the winning rule, owned until the response passes.
+    response_edits: Vec<(HeaderEdit, String, String)>,
 }
 
 impl Filter {
     pub fn new(program: Option<Rc<Program>>, shared: Rc<RefCell<Shared>>) -> Self {
-        Filter { program, shared }
+        Filter {
+            program,
+            shared,
+            response_edits: Vec::new(),
+        }
     }
 
     /// The listener port: read from Envoy only when the program has several listeners.
@@ -31,6 +38,37 @@ impl Filter {
                 .get_property(DESTINATION_PORT.to_vec())
                 .and_then(|bytes| bytes.get(..8).and_then(|b| b.try_into().ok()))
                 .map_or(0, |b: [u8; 8]| i64::from_le_bytes(b) as u32),
+        }
+    }
+
+    fn edit_request_header(&self, op: &HeaderOp<'_>) {
+        match op.edit {
+            HeaderEdit::Set => self.set_http_request_header(op.name, Some(&op.value)),
+            HeaderEdit::Add => self.add_http_request_header(op.name, &op.value),
+            HeaderEdit::Remove => self.set_http_request_header(op.name, None),
+        }
+    }
+
+    /// Sets the headers Envoy's router reads for the controls the program uses, and
+    /// clears them when this request has none, so a client can never set them.
+    fn set_router_controls(&self, program: &Program, plan: &Plan<'_>) {
+        let features = program.features();
+        if features.timeouts {
+            let timeout = plan.request_timeout_ms.map(|ms| ms.to_string());
+            self.set_http_request_header(envoy::REQUEST_TIMEOUT, timeout.as_deref());
+            let per_try = plan.backend_timeout_ms.map(|ms| ms.to_string());
+            self.set_http_request_header(envoy::PER_TRY_TIMEOUT, per_try.as_deref());
+        }
+        if features.retries {
+            let retry = plan.retry.as_ref();
+            let attempts = retry.map(|r| r.attempts.to_string());
+            self.set_http_request_header(envoy::MAX_RETRIES, attempts.as_deref());
+            self.set_http_request_header(envoy::RETRY_ON, retry.map(|_| envoy::RETRY_ON_CODES));
+            self.set_http_request_header(envoy::RETRIABLE_CODES, retry.map(|r| r.codes));
+        }
+        for slot in 0..features.max_mirrors as usize {
+            let name = envoy::mirror_header(program.routing_header(), slot);
+            self.set_http_request_header(&name, plan.mirrors.get(slot).map(|m| m.cluster));
         }
     }
 }
@@ -47,7 +85,12 @@ impl HttpContext for Filter {
         let method = self.get_http_request_header(":method").unwrap_or_default();
         let path = self.get_http_request_header(":path").unwrap_or_default();
         let authority = self.get_http_request_header(":authority").unwrap_or_default();
-        // Fetch the header map only when some predicate reads a header.
+        let scheme = if program.features().scheme {
+            self.get_http_request_header(":scheme").unwrap_or_default()
+        } else {
+            String::new()
+        };
+        // Fetch the header map only when some predicate or filter reads a header.
         let headers = if program.needs_headers() {
             self.get_http_request_headers()
         } else {
@@ -61,19 +104,47 @@ impl HttpContext for Filter {
             authority: &authority,
             method: &method,
             path: &path,
+            scheme: &scheme,
             headers: &headers,
             random: random.next_u64(),
         };
-        match program.evaluate(&request, scratch).outcome {
-            Outcome::Forward { cluster, .. } => {
-                // Replacing removes every value the client may have sent.
-                self.set_http_request_header(program.routing_header(), Some(cluster));
-                Action::Continue
-            }
-            Outcome::Reply { status, body, .. } => {
-                self.send_http_response(u32::from(status), vec![], body.map(str::as_bytes));
-                Action::Pause
+        let decision = program.evaluate(&request, scratch);
+        let plan = program.plan(&decision, &request);
+        self.response_edits = plan
+            .response_headers
+            .iter()
+            .map(|op| (op.edit, op.name.to_string(), op.value.to_string()))
+            .collect();
+        if let Some(reply) = &plan.reply {
+            let headers: Vec<(&str, &str)> = reply.headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            self.send_http_response(u32::from(reply.status), headers, reply.body.map(str::as_bytes));
+            return Action::Pause;
+        }
+        for op in &plan.request_headers {
+            self.edit_request_header(op);
+        }
+        if let Some(authority) = &plan.authority {
+            self.set_http_request_header(":authority", Some(authority));
+        }
+        if let Some(path) = &plan.path {
+            self.set_http_request_header(":path", Some(path));
+        }
+        self.set_router_controls(&program, &plan);
+        // Replacing removes every value the client may have sent.
+        self.set_http_request_header(program.routing_header(), plan.cluster);
+        Action::Continue
+    }
+
+    /// Applies the winning rule's response edits, to the upstream's answer and to the
+    /// proxy's own replies alike (both pass through here).
+    fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+        for (edit, name, value) in &self.response_edits {
+            match edit {
+                HeaderEdit::Set => self.set_http_response_header(name, Some(value)),
+                HeaderEdit::Add => self.add_http_response_header(name, value),
+                HeaderEdit::Remove => self.set_http_response_header(name, None),
             }
         }
+        Action::Continue
     }
 }

@@ -8,6 +8,7 @@
 //! its own backend.
 
 pub mod config;
+pub mod envoy;
 mod filter;
 mod random;
 

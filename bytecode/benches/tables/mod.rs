@@ -56,6 +56,7 @@ impl Probe {
             authority: &self.authority,
             method: self.method,
             path: &self.path,
+            scheme: "http",
             headers: &self.headers,
             random: 0x9E37_79B9_7F4A_7C15,
         }
@@ -107,6 +108,7 @@ fn backends(h: usize, j: usize) -> Vec<BackendIr> {
                     name: format!("svc-{service}"),
                     port: 8080,
                 }),
+                filters: Vec::new(),
             }
         })
         .collect()
@@ -194,6 +196,7 @@ fn rule(h: usize, j: usize, authority: &str) -> (EntryIr, Probe) {
     let entry = EntryIr {
         path,
         predicates,
+        filters: Vec::new(),
         action: ActionIr::Forward(backends(h, j)),
         source: SourceIr {
             kind: SourceKind::HttpRoute,

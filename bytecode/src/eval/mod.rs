@@ -11,6 +11,7 @@
 
 mod host;
 mod path;
+mod plan;
 mod predicate;
 mod query;
 
@@ -18,6 +19,7 @@ use crate::format::{NONE, op, section};
 use crate::program::Program;
 
 pub use host::normalize_host;
+pub use plan::{HeaderEdit, HeaderOp, Mirror, Plan, Reply, Retry, apply_header_ops};
 
 /// What the evaluator needs to know about a request.
 #[derive(Debug, Clone, Copy)]
@@ -30,6 +32,8 @@ pub struct Request<'a> {
     pub method: &'a str,
     /// `:path`, with the query string.
     pub path: &'a str,
+    /// `:scheme` (`http` or `https`); read only for redirects that keep it.
+    pub scheme: &'a str,
     /// Request headers with lowercase names (repeats allowed). Only read when a
     /// predicate needs one; see [`Program::needs_headers`].
     pub headers: &'a [(String, String)],
@@ -76,6 +80,8 @@ pub enum Outcome<'p> {
         body: Option<&'p str>,
         backend: Option<u32>,
     },
+    /// Answer with a redirect; [`Program::plan`] computes the Location.
+    Redirect { status: u16 },
 }
 
 /// Gateway API: "If no matching route is found, the gateway MUST respond with 404".
@@ -169,6 +175,9 @@ impl Program {
         let (a, b) = (self.word(section::OPS, last, 1), self.word(section::OPS, last, 2));
         match (head & 0xFF) as u8 {
             op::FORWARD => self.pick_backend(a, random),
+            op::REDIRECT => Outcome::Redirect {
+                status: (a & 0xFFFF) as u16,
+            },
             _ => Outcome::Reply {
                 status: u16::try_from(a).unwrap_or(INVALID_BACKEND),
                 body: (b != NONE).then(|| self.string(b)),

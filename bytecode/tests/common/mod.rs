@@ -93,6 +93,7 @@ pub fn weighted(path: PathIr, backends: &[(u32, Option<&str>)]) -> EntryIr {
                 name: c.to_string(),
                 port: 8080,
             }),
+            filters: Vec::new(),
         })
         .collect();
     entry(path, ActionIr::Forward(backends))
@@ -113,6 +114,7 @@ fn entry(path: PathIr, action: ActionIr) -> EntryIr {
     EntryIr {
         path,
         predicates: Vec::new(),
+        filters: Vec::new(),
         action,
         source: SourceIr {
             kind: SourceKind::HttpRoute,
@@ -259,6 +261,7 @@ impl Req {
             authority: &self.authority,
             method: &self.method,
             path: &self.path,
+            scheme: "http",
             headers: &self.headers,
             random: self.random,
         }
@@ -280,6 +283,7 @@ pub fn outcome(decision: &Decision<'_>) -> String {
     match decision.outcome {
         Outcome::Forward { cluster, .. } => cluster.to_string(),
         Outcome::Reply { status, .. } => format!("status {status}"),
+        Outcome::Redirect { status } => format!("redirect {status}"),
     }
 }
 
@@ -326,7 +330,11 @@ pub fn exercise(program: &Program) {
                     assert!(backend < program.backend_count());
                 }
             }
+            Outcome::Redirect { status } => assert!([301, 302, 303, 307, 308].contains(&status)),
         }
+        // Planning the edits must never panic either, whatever loaded.
+        let plan = program.plan(&decision, &request.view());
+        assert_eq!(plan.reply.is_some(), plan.cluster.is_none());
     }
     let _ = program.routing_header();
     let _ = program.needed_headers().count();

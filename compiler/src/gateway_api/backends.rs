@@ -81,6 +81,7 @@ pub fn resolve(
                 weight: backend.weight,
                 cluster: None,
                 service: None,
+                filters: Vec::new(),
             },
         )
     };
@@ -104,6 +105,7 @@ pub fn resolve(
                 name: backend.name.clone(),
                 port,
             }),
+            filters: Vec::new(),
         }),
         _ => Err(unresolved(Unresolved::BackendNotFound)),
     }

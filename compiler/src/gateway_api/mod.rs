@@ -3,6 +3,7 @@
 
 pub mod attach;
 pub mod backends;
+pub mod filters;
 pub mod hostname;
 pub mod precedence;
 
@@ -10,14 +11,17 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use switchyard_bytecode::SourceKind;
 use switchyard_bytecode::ir::{
-    ActionIr, EntryIr, HostPattern, ListenerIr, PathIr, PredicateIr, SourceIr, VhostIr,
+    ActionIr, BackendIr, EntryIr, FilterIr, HostPattern, ListenerIr, PathIr, PredicateIr, SourceIr, VhostIr,
 };
 
 use crate::diag::{Diagnostic, Diagnostics, Location, Severity};
-use crate::resources::{Gateway, HttpRoute, PathType, Resources, RouteMatch, RouteRule, StringMatchType};
+use crate::resources::{
+    BackendRef, Gateway, HttpRoute, PathType, Resources, RouteMatch, RouteRule, StringMatchType,
+};
 
 use self::attach::{attach, serves_http};
 use self::backends::{ClusterNaming, resolve};
+use self::filters::{Scope, lower_filters, router_steps, with_filters};
 use self::precedence::Precedence;
 
 /// Builds the listeners of the program for `gateway`.
@@ -55,16 +59,45 @@ pub fn compile_gateway(
     for attachment in &attachments {
         let route = attachment.route;
         for (rule_index, rule) in route.rules.iter().enumerate() {
-            let action = rule_action(
+            let first_time = reported.insert((route.meta.key(), rule_index));
+            let backends = rule_backends(
                 route,
                 rule_index,
                 rule,
                 resources,
                 naming,
                 diagnostics,
-                &mut reported,
+                first_time,
             );
+            let scope = Scope {
+                route,
+                resources,
+                naming,
+            };
             for (match_index, m) in rule.matches.iter().enumerate() {
+                let lowered = lower_filters(&rule.filters, m, &scope);
+                if first_time && match_index == 0 {
+                    for (filter, why) in &lowered.unresolved_mirrors {
+                        diagnostics.push(warning(
+                            Some(route),
+                            format!("spec.rules[{rule_index}].filters[{filter}].requestMirror.backendRef"),
+                            format!("does not resolve ({}); the mirror is dropped", why.reason()),
+                        ));
+                    }
+                }
+                let mut steps = lowered.steps;
+                steps.extend(router_steps(rule));
+                let action = match lowered.redirect {
+                    Some(redirect) => ActionIr::Redirect(redirect),
+                    None => ActionIr::Forward(
+                        backends
+                            .iter()
+                            .map(|(backend, reference)| {
+                                with_filters(backend.clone(), &reference.filters, m, &scope)
+                            })
+                            .collect(),
+                    ),
+                };
                 for host in &attachment.hostnames {
                     let pattern = HostPattern::parse(host.as_deref().unwrap_or("*"));
                     let key = (
@@ -84,7 +117,7 @@ pub fn compile_gateway(
                         rule_index,
                         match_index,
                     );
-                    let entry = lower_match(route, rule_index, match_index, m, action.clone());
+                    let entry = lower_match(route, rule_index, match_index, m, steps.clone(), action.clone());
                     ports
                         .entry(attachment.listener.port)
                         .or_default()
@@ -134,24 +167,24 @@ fn warning(route: Option<&HttpRoute>, field: String, message: String) -> Diagnos
     d
 }
 
-/// The rule's weighted backends. Unresolvable references stay in the set without a
-/// cluster, so their share of requests is answered 500, as the spec requires.
-fn rule_action(
+/// The rule's weighted backends, with the references they came from. Unresolvable
+/// references stay in the set without a cluster, so their share of requests is
+/// answered 500, as the spec requires.
+fn rule_backends<'r>(
     route: &HttpRoute,
     rule_index: usize,
-    rule: &RouteRule,
+    rule: &'r RouteRule,
     resources: &Resources,
     naming: &ClusterNaming,
     diagnostics: &mut Diagnostics,
-    reported: &mut BTreeSet<(String, usize)>,
-) -> ActionIr {
+    report: bool,
+) -> Vec<(BackendIr, &'r BackendRef)> {
     let mut backends = Vec::new();
-    let first_time = reported.insert((route.meta.key(), rule_index));
     for (i, backend) in rule.backend_refs.iter().enumerate() {
         match resolve(backend, route, resources, naming) {
-            Ok(ir) => backends.push(ir),
+            Ok(ir) => backends.push((ir, backend)),
             Err((why, ir)) => {
-                if first_time {
+                if report {
                     diagnostics.push(warning(
                         Some(route),
                         format!("spec.rules[{rule_index}].backendRefs[{i}]"),
@@ -163,11 +196,11 @@ fn rule_action(
                         ),
                     ));
                 }
-                backends.push(ir);
+                backends.push((ir, backend));
             }
         }
     }
-    ActionIr::Forward(backends)
+    backends
 }
 
 fn lower_match(
@@ -175,6 +208,7 @@ fn lower_match(
     rule: usize,
     match_index: usize,
     m: &RouteMatch,
+    filters: Vec<FilterIr>,
     action: ActionIr,
 ) -> EntryIr {
     let path = match m.path.kind {
@@ -221,6 +255,7 @@ fn lower_match(
     EntryIr {
         path,
         predicates,
+        filters,
         action,
         source: SourceIr {
             kind: SourceKind::HttpRoute,

@@ -1,6 +1,8 @@
 //! Gateway API kinds (gateway.networking.k8s.io v1/v1beta1): Gateway, HTTPRoute,
 //! ReferenceGrant, validated as the CRDs' schemas and CEL rules would validate them.
 
+use super::duration::parse_duration_ms;
+use super::filters::{Filter, PathModifier, read_filters};
 use super::meta::Meta;
 use super::read::{Obj, Read};
 
@@ -84,8 +86,26 @@ pub struct ParentRef {
 pub struct RouteRule {
     /// Empty in the manifest means one match `PathPrefix /`; filled in here.
     pub matches: Vec<RouteMatch>,
+    pub filters: Vec<Filter>,
     pub backend_refs: Vec<BackendRef>,
+    pub timeouts: Timeouts,
+    pub retry: Option<RetryPolicy>,
     pub line: u32,
+}
+
+/// `timeouts`, in milliseconds; `Some(0)` disables a timeout.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    pub request_ms: Option<u64>,
+    pub backend_request_ms: Option<u64>,
+}
+
+/// `retry` (experimental channel).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub codes: Vec<u16>,
+    pub attempts: u32,
+    pub backoff_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -141,7 +161,7 @@ pub struct QueryMatch {
     pub value: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackendRef {
     pub group: String,
     pub kind: String,
@@ -149,6 +169,8 @@ pub struct BackendRef {
     pub namespace: Option<String>,
     pub port: Option<u32>,
     pub weight: u32,
+    /// Backend-level filters, run only when this backend is chosen.
+    pub filters: Vec<Filter>,
 }
 
 #[derive(Debug, Clone)]
@@ -167,7 +189,7 @@ const METHODS: [&str; 9] = [
 
 /// Fields of Gateway API that change routing but are not implemented yet: refusing them
 /// is better than routing differently from what the user wrote.
-const UNSUPPORTED_RULE_FIELDS: [&str; 5] = ["filters", "timeouts", "retry", "sessionPersistence", "name"];
+const UNSUPPORTED_RULE_FIELDS: [&str; 1] = ["sessionPersistence"];
 
 impl Gateway {
     pub fn read(root: &Obj<'_>, meta: Meta) -> Read<Gateway> {
@@ -316,7 +338,10 @@ impl HttpRoute {
             // Gateway API default: one rule matching everything, with no backends (500).
             rules.push(RouteRule {
                 matches: vec![RouteMatch::default()],
+                filters: Vec::new(),
                 backend_refs: Vec::new(),
+                timeouts: Timeouts::default(),
+                retry: None,
                 line: spec.node.line,
             });
         }
@@ -352,7 +377,10 @@ fn read_parent_ref(node: &Obj<'_>) -> Read<ParentRef> {
 }
 
 fn read_rule(rule: &Obj<'_>) -> Read<RouteRule> {
-    rule.check_keys(&["matches", "backendRefs"], &UNSUPPORTED_RULE_FIELDS)?;
+    rule.check_keys(
+        &["name", "matches", "filters", "backendRefs", "timeouts", "retry"],
+        &UNSUPPORTED_RULE_FIELDS,
+    )?;
     let match_nodes = rule.list("matches")?;
     if match_nodes.len() > 64 {
         return Err(rule.error("at most 64 matches per rule"));
@@ -370,11 +398,85 @@ fn read_rule(rule: &Obj<'_>) -> Read<RouteRule> {
         .iter()
         .map(read_backend_ref)
         .collect::<Read<Vec<_>>>()?;
+    let filters = read_filters(rule)?;
+    let redirects = filters.iter().any(|f| matches!(f, Filter::RequestRedirect(_)));
+    if redirects && !backend_refs.is_empty() {
+        return Err(rule.error("RequestRedirect filter must not be used together with backendRefs"));
+    }
+    let replaces_prefix = filters.iter().any(|f| match f {
+        Filter::RequestRedirect(r) => matches!(r.path, Some(PathModifier::ReplacePrefixMatch(_))),
+        Filter::UrlRewrite(r) => matches!(r.path, Some(PathModifier::ReplacePrefixMatch(_))),
+        _ => false,
+    });
+    let one_prefix_match = match_nodes.len() == 1 && matches[0].path.kind == PathType::PathPrefix;
+    if replaces_prefix && !one_prefix_match {
+        return Err(
+            rule.error("ReplacePrefixMatch needs exactly one match, and it must be a PathPrefix match")
+        );
+    }
     Ok(RouteRule {
         matches,
+        filters,
         backend_refs,
+        timeouts: read_timeouts(rule)?,
+        retry: read_retry(rule)?,
         line: rule.node.line,
     })
+}
+
+fn read_timeouts(rule: &Obj<'_>) -> Read<Timeouts> {
+    let Some(node) = rule.get("timeouts") else {
+        return Ok(Timeouts::default());
+    };
+    node.check_keys(&["request", "backendRequest"], &[])?;
+    let duration = |key: &str| -> Read<Option<u64>> {
+        let Some(value) = node.get(key) else {
+            return Ok(None);
+        };
+        let text = value.as_str()?;
+        parse_duration_ms(text)
+            .map(Some)
+            .ok_or_else(|| value.error(format!("{text:?} is not a duration like 10s, 500ms or 1m30s")))
+    };
+    let timeouts = Timeouts {
+        request_ms: duration("request")?,
+        backend_request_ms: duration("backendRequest")?,
+    };
+    // CEL: backendRequest must be <= request when request is set and not 0 (disabled).
+    if let (Some(request), Some(backend)) = (timeouts.request_ms, timeouts.backend_request_ms)
+        && request != 0
+        && (backend > request || backend == 0)
+    {
+        return Err(node.error("backendRequest timeout cannot be longer than request timeout"));
+    }
+    Ok(timeouts)
+}
+
+fn read_retry(rule: &Obj<'_>) -> Read<Option<RetryPolicy>> {
+    let Some(node) = rule.get("retry") else {
+        return Ok(None);
+    };
+    node.check_keys(&["codes", "attempts", "backoff"], &[])?;
+    let mut codes = Vec::new();
+    for code in node.list("codes")? {
+        let text = code.as_str()?;
+        match text.parse::<u16>() {
+            Ok(c) if (400..=599).contains(&c) => codes.push(c),
+            _ => return Err(code.error(format!("retry code {text:?} must be between 400 and 599"))),
+        }
+    }
+    let backoff_ms = match node.get("backoff") {
+        Some(b) => {
+            let text = b.as_str()?;
+            Some(parse_duration_ms(text).ok_or_else(|| b.error(format!("{text:?} is not a duration")))?)
+        }
+        None => None,
+    };
+    Ok(Some(RetryPolicy {
+        codes,
+        attempts: node.int("attempts", 0, 1_000)?.unwrap_or(1) as u32,
+        backoff_ms,
+    }))
 }
 
 fn read_match(node: &Obj<'_>) -> Read<RouteMatch> {
@@ -487,9 +589,31 @@ fn invalid_path(value: &str) -> Option<&'static str> {
         Some("must not contain '%2f', '%2F' or '#'")
     } else if value.ends_with("/..") || value.ends_with("/.") {
         Some("must not end with '/.' or '/..'")
+    } else if !has_valid_path_characters(value) {
+        Some("must only contain letters, digits, \"-/._~!$&'()*+,;=:@\" and %XX escapes")
     } else {
         None
     }
+}
+
+/// The CRD's pattern for Exact and PathPrefix values:
+/// `^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$`. Without it a value such as
+/// `/a?b` or `/a b` would compile into a rule no request path can match.
+fn has_valid_path_characters(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit) =>
+            {
+                i += 3;
+            }
+            c if c.is_ascii_alphanumeric() || b"-/._~!$&'()*+,;=:@".contains(&c) => i += 1,
+            _ => return false,
+        }
+    }
+    true
 }
 
 fn is_header_name(name: &str) -> bool {
@@ -501,9 +625,21 @@ fn is_header_name(name: &str) -> bool {
 
 fn read_backend_ref(node: &Obj<'_>) -> Read<BackendRef> {
     node.check_keys(
-        &["group", "kind", "name", "namespace", "port", "weight"],
-        &["filters"],
+        &["group", "kind", "name", "namespace", "port", "weight", "filters"],
+        &[],
     )?;
+    let filters = read_filters(node)?;
+    if let Some(f) = filters.iter().find(|f| {
+        !matches!(
+            f,
+            Filter::RequestHeaderModifier(_) | Filter::ResponseHeaderModifier(_) | Filter::RequestMirror(_)
+        )
+    }) {
+        return Err(node.error(format!(
+            "{} is not supported as a backendRef filter",
+            f.type_name()
+        )));
+    }
     let backend = BackendRef {
         group: node.str("group")?.unwrap_or("").to_string(),
         kind: node.str("kind")?.unwrap_or("Service").to_string(),
@@ -511,6 +647,7 @@ fn read_backend_ref(node: &Obj<'_>) -> Read<BackendRef> {
         namespace: node.str("namespace")?.map(str::to_string),
         port: node.int("port", 1, 65535)?.map(|p| p as u32),
         weight: node.int("weight", 0, 1_000_000)?.unwrap_or(1) as u32,
+        filters,
     };
     // CEL: "Must have port for Service reference".
     if backend.group.is_empty() && backend.kind == "Service" && backend.port.is_none() {

@@ -3,6 +3,8 @@
 //! never see YAML.
 
 pub mod core;
+pub mod duration;
+pub mod filters;
 pub mod gateway_api;
 pub mod meta;
 pub mod read;

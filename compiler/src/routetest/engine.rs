@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use switchyard_bytecode::{Outcome, Program, Request, Scratch};
+use switchyard_bytecode::{Program, Request, Scratch, apply_header_ops};
 use switchyard_host_harness::{HttpRequest, Plugin, Vm, VmOptions};
 
 /// A request as the client sends it.
@@ -103,36 +103,54 @@ impl Engine for NativeEngine {
             authority: &sent.authority,
             method: &sent.method,
             path: &sent.path,
+            scheme: &sent.scheme,
             headers: &sent.headers,
             random,
         };
         let decision = self.program.evaluate(&request, &mut self.scratch);
-        Ok(match decision.outcome {
-            Outcome::Forward { cluster, .. } => {
+        let plan = self.program.plan(&decision, &request);
+        // What the proxy does with the plan, as the plugin makes Envoy do it.
+        let mut response_headers = Vec::new();
+        let mut observed = match (&plan.reply, plan.cluster) {
+            (Some(reply), _) => {
+                response_headers.extend(reply.headers.iter().map(|(n, v)| (n.to_string(), v.clone())));
+                Observed {
+                    status: reply.status,
+                    ..Observed::default()
+                }
+            }
+            (None, Some(cluster)) => {
                 let routing_header = self.program.routing_header();
+                let mut headers: Vec<(String, String)> = sent
+                    .headers
+                    .iter()
+                    .filter(|(n, _)| n != routing_header)
+                    .cloned()
+                    .collect();
+                apply_header_ops(&mut headers, &plan.request_headers);
                 Observed {
                     status: BACKEND_STATUS,
                     backend: Some(backend_of(&self.program, cluster)),
                     upstream: Some(UpstreamSeen {
                         method: sent.method.clone(),
-                        authority: sent.authority.clone(),
-                        path: sent.path.clone(),
-                        // The route that obeys the routing header strips it upstream.
-                        headers: sent
-                            .headers
-                            .iter()
-                            .filter(|(n, _)| n != routing_header)
-                            .cloned()
-                            .collect(),
+                        authority: plan.authority.clone().unwrap_or_else(|| sent.authority.clone()),
+                        path: plan.path.clone().unwrap_or_else(|| sent.path.clone()),
+                        headers,
                     }),
+                    mirrors: plan
+                        .mirrors
+                        .iter()
+                        .map(|m| backend_of(&self.program, m.cluster).name)
+                        .collect(),
+                    timeout_ms: plan.request_timeout_ms.map_or(0, u64::from),
                     ..Observed::default()
                 }
             }
-            Outcome::Reply { status, .. } => Observed {
-                status,
-                ..Observed::default()
-            },
-        })
+            (None, None) => return Err("the plan neither forwards nor replies".to_string()),
+        };
+        apply_header_ops(&mut response_headers, &plan.response_headers);
+        observed.response_headers = response_headers;
+        Ok(observed)
     }
 }
 
@@ -184,10 +202,15 @@ impl Engine for WasmEngine {
             .vm
             .http_request(&request)
             .map_err(|e| format!("plugin failed: {e:#}"))?;
+        let response_headers: Vec<(String, String)> = exchange
+            .response_headers
+            .into_iter()
+            .filter(|(n, _)| !n.starts_with(':'))
+            .collect();
         if let Some(reply) = exchange.local_reply {
             return Ok(Observed {
                 status: reply.status,
-                response_headers: exchange.response_headers,
+                response_headers,
                 ..Observed::default()
             });
         }
@@ -195,42 +218,55 @@ impl Engine for WasmEngine {
             return Err("the plugin neither answered nor let the request through".to_string());
         };
         let routing_header = self.program.routing_header();
-        let pseudo = |name: &str| {
-            forwarded
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default()
-        };
-        let Some(cluster) = forwarded
-            .iter()
-            .find(|(n, _)| n == routing_header)
-            .map(|(_, v)| v.clone())
-        else {
+        let value = |name: &str| forwarded.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+        let Some(cluster) = value(routing_header) else {
             // Envoy's route keyed on the routing header does not match: no route.
             return Ok(Observed {
                 status: 404,
+                response_headers,
                 ..Observed::default()
             });
         };
+        // Headers Envoy's router consumes: the routing header, the mirror headers and the
+        // x-envoy-* controls never reach the upstream.
+        let mirror_prefix = format!("{routing_header}-mirror-");
+        let mut mirrors = Vec::new();
+        let mut headers = Vec::new();
+        for (name, v) in &forwarded {
+            if name.starts_with(&mirror_prefix) {
+                mirrors.push(backend_of(&self.program, v).name);
+            } else if !name.starts_with(':')
+                && name != routing_header
+                && !ROUTER_CONTROLS.contains(&name.as_str())
+            {
+                headers.push((name.clone(), v.clone()));
+            }
+        }
         Ok(Observed {
             status: BACKEND_STATUS,
             backend: Some(backend_of(&self.program, &cluster)),
             upstream: Some(UpstreamSeen {
-                method: pseudo(":method"),
-                authority: pseudo(":authority"),
-                path: pseudo(":path"),
-                headers: forwarded
-                    .iter()
-                    .filter(|(n, _)| !n.starts_with(':') && n != routing_header)
-                    .cloned()
-                    .collect(),
+                method: value(":method").unwrap_or_default(),
+                authority: value(":authority").unwrap_or_default(),
+                path: value(":path").unwrap_or_default(),
+                headers,
             }),
-            response_headers: exchange.response_headers,
-            ..Observed::default()
+            response_headers,
+            mirrors,
+            timeout_ms: value(REQUEST_TIMEOUT).and_then(|t| t.parse().ok()).unwrap_or(0),
         })
     }
 }
+
+/// The request headers Envoy's router reads and removes (see the plugin's `envoy` module).
+const ROUTER_CONTROLS: [&str; 5] = [
+    REQUEST_TIMEOUT,
+    "x-envoy-upstream-rq-per-try-timeout-ms",
+    "x-envoy-max-retries",
+    "x-envoy-retry-on",
+    "x-envoy-retriable-status-codes",
+];
+const REQUEST_TIMEOUT: &str = "x-envoy-upstream-rq-timeout-ms";
 
 /// The plugin module's file name after `cargo build -p switchyard-plugin --target wasm32-wasip1 --profile wasm`.
 pub const PLUGIN_FILE: &str = "switchyard_plugin.wasm";

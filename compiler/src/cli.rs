@@ -17,8 +17,8 @@ const USAGE: &str = "\
 switchyard: compile Gateway API routing to bytecode for the Switchyard proxy-wasm filter
 
 Usage:
-  switchyard compile -f PATH... [--gateway NS/NAME] -o OUT [options]
-  switchyard check   -f PATH... [--gateway NS/NAME] [options]
+  switchyard compile -f PATH... [--gateway NS/NAME | --mesh NS] -o OUT [options]
+  switchyard check   -f PATH... [--gateway NS/NAME | --mesh NS] [options]
   switchyard explain PROGRAM.swb | -f PATH... [--gateway NS/NAME]
   switchyard test    -f PATH... [--engine wasm|native] [--wasm PATH] [-v] [--format text|json] TESTFILE...
   switchyard help [COMMAND]
@@ -34,6 +34,9 @@ switchyard compile: write the route bytecode for one proxy target
                           .yml, .json) or - for stdin; repeatable
   --gateway NS/NAME       the Gateway API Gateway to compile for (may be omitted when
                           the inputs hold exactly one Gateway)
+  --mesh NAMESPACE        compile for the sidecar of a client in NAMESPACE instead:
+                          HTTPRoutes whose parentRef is a Service (GAMMA); Services
+                          without routes route to themselves
   -o, --output PATH       where to write the program; - for stdout. Written to a
                           temporary file and renamed, so a failed run leaves no output
   --cluster-domain D      Kubernetes cluster domain (default cluster.local)
@@ -83,6 +86,7 @@ Exit status: 0 all passed, 1 a case failed, 2 invalid manifests or test files.
 struct Args {
     files: Vec<String>,
     gateway: Option<String>,
+    mesh: Option<String>,
     output: Option<String>,
     cluster_domain: Option<String>,
     cluster_template: Option<String>,
@@ -113,6 +117,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
         match flag {
             "-f" | "--filename" => parsed.files.push(value(flag)?),
             "--gateway" => parsed.gateway = Some(value(flag)?),
+            "--mesh" => parsed.mesh = Some(value(flag)?),
             "-o" | "--output" => parsed.output = Some(value(flag)?),
             "--cluster-domain" => parsed.cluster_domain = Some(value(flag)?),
             "--cluster-template" => parsed.cluster_template = Some(value(flag)?),
@@ -144,6 +149,10 @@ pub fn main(args: &[String]) -> i32 {
             return 2;
         }
     };
+    if parsed.gateway.is_some() && parsed.mesh.is_some() {
+        eprintln!("switchyard {command}: --gateway and --mesh choose different targets; give one");
+        return 2;
+    }
     let help = |text: &str| {
         print!("{text}");
         0
@@ -173,7 +182,10 @@ pub fn main(args: &[String]) -> i32 {
 
 fn compile_options(args: &Args) -> CompileOptions {
     CompileOptions {
-        target: Target::Gateway(args.gateway.clone()),
+        target: match &args.mesh {
+            Some(namespace) => Target::Mesh(namespace.clone()),
+            None => Target::Gateway(args.gateway.clone()),
+        },
         cluster_domain: args
             .cluster_domain
             .clone()

@@ -7,6 +7,7 @@ use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::gateway_api::attach::serves_http;
 use crate::gateway_api::backends::{ClusterNaming, ISTIO_TEMPLATE};
 use crate::gateway_api::compile_gateway;
+use crate::gateway_api::mesh::compile_mesh;
 use crate::input::Document;
 use crate::resources::{Gateway, Resources};
 
@@ -21,7 +22,12 @@ pub enum Target {
     /// A Gateway API Gateway, `namespace/name` or `name` (namespace `default`); `None`
     /// when the inputs hold exactly one Gateway.
     Gateway(Option<String>),
+    /// The sidecar of a client in this namespace (GAMMA: routes with Service parents).
+    Mesh(String),
 }
+
+/// The port a mesh request arrives on when a test does not say.
+const MESH_DEFAULT_PORT: u32 = 80;
 
 #[derive(Debug, Clone)]
 pub struct CompileOptions {
@@ -82,20 +88,28 @@ pub fn compile(documents: &[Document], options: &CompileOptions) -> Result<Compi
             .unwrap_or_else(|| ISTIO_TEMPLATE.to_string()),
         cluster_domain: options.cluster_domain.clone(),
     };
-    let Target::Gateway(wanted) = &options.target;
-    let gateway = match find_gateway(&resources, wanted.as_deref()) {
-        Ok(gateway) => gateway,
-        Err(message) => return fail(diagnostics, message),
+    let (target, listeners, default_port) = match &options.target {
+        Target::Gateway(wanted) => {
+            let gateway = match find_gateway(&resources, wanted.as_deref()) {
+                Ok(gateway) => gateway,
+                Err(message) => return fail(diagnostics, message),
+            };
+            let listeners = compile_gateway(gateway, &resources, &naming, &mut diagnostics);
+            let default_port = gateway
+                .listeners
+                .iter()
+                .find(|l| serves_http(l))
+                .map_or(80, |l| l.port);
+            (format!("gateway {}", gateway.meta.key()), listeners, default_port)
+        }
+        Target::Mesh(namespace) => {
+            let listeners = compile_mesh(namespace, &resources, &naming, &mut diagnostics);
+            (format!("mesh {namespace}"), listeners, MESH_DEFAULT_PORT)
+        }
     };
-    let listeners = compile_gateway(gateway, &resources, &naming, &mut diagnostics);
-    let default_port = gateway
-        .listeners
-        .iter()
-        .find(|l| serves_http(l))
-        .map_or(80, |l| l.port);
     let ir = ProgramIr {
         routing_header: options.routing_header.to_ascii_lowercase(),
-        target: format!("gateway {}", gateway.meta.key()),
+        target,
         listeners,
     };
     match write_program(&ir) {

@@ -138,6 +138,7 @@ fn run_file(
 ) -> Result<Vec<CaseResult>, Diagnostics> {
     let target = match &file.target {
         TestTarget::Gateway(key) => Target::Gateway(Some(key.clone())),
+        TestTarget::Mesh { namespace } => Target::Mesh(namespace.clone()),
         other => {
             return Err(invalid(
                 &file.path,

@@ -1,0 +1,177 @@
+//! GAMMA: HTTPRoutes whose parentRef is a Service, compiled for the sidecar of a client
+//! in one namespace.
+//!
+//! GAMMA (Gateway API for Mesh): a route in the Service's own namespace is a *producer*
+//! route and applies to every client; a route in another namespace is a *consumer* route
+//! and applies only to clients in the route's namespace. When a client's namespace has
+//! consumer routes for a Service, they replace the producer routes for that client.
+//! A Service with no route keeps its default: requests to it go to it.
+//!
+//! The requests a sidecar sees name the Service by its host names: `name` (from the
+//! Service's own namespace only), `name.ns`, `name.ns.svc` and the FQDN, with or
+//! without the port; the port itself selects the listener.
+
+use std::collections::BTreeMap;
+
+use switchyard_bytecode::SourceKind;
+use switchyard_bytecode::ir::{
+    ActionIr, BackendIr, EntryIr, HostPattern, ListenerIr, PathIr, ServiceIr, SourceIr, VhostIr,
+};
+
+use crate::diag::Diagnostics;
+use crate::resources::{HttpRoute, ParentRef, Resources, RouteMatch, Service};
+
+use super::backends::ClusterNaming;
+use super::lower::{RouteLowering, lower_route_rules};
+use super::precedence::Precedence;
+use super::warning;
+
+/// The routes and defaults a sidecar in `namespace` uses.
+pub fn compile_mesh(
+    namespace: &str,
+    resources: &Resources,
+    naming: &ClusterNaming,
+    diagnostics: &mut Diagnostics,
+) -> Vec<ListenerIr> {
+    // port -> host -> entries
+    let mut ports: BTreeMap<u32, BTreeMap<HostPattern, Vec<(Precedence, EntryIr)>>> = BTreeMap::new();
+    for service in &resources.services {
+        let routes = routes_for(service, namespace, resources);
+        for port in &service.ports {
+            let hosts = service_hosts(service, namespace, &naming.cluster_domain);
+            let attached: Vec<(&HttpRoute, usize)> = routes
+                .iter()
+                .filter(|(_, parent)| parent.port.is_none_or(|p| p == port.port))
+                .map(|(route, parent)| {
+                    (
+                        *route,
+                        route.parent_refs.iter().position(|r| r == *parent).unwrap_or(0),
+                    )
+                })
+                .collect();
+            let listener = ports.entry(port.port).or_default();
+            if attached.is_empty() {
+                for host in hosts {
+                    listener
+                        .entry(host)
+                        .or_default()
+                        .push(default_entry(service, port.port, naming));
+                }
+                continue;
+            }
+            let mut lowering = RouteLowering::default();
+            for (route, _) in &attached {
+                if !route.hostnames.is_empty() {
+                    diagnostics.push(warning(
+                        Some(route),
+                        "spec.hostnames".into(),
+                        "ignored for a Service parentRef (GAMMA routes match the Service's own names)".into(),
+                    ));
+                }
+                lower_route_rules(route, resources, naming, diagnostics, &mut lowering);
+            }
+            for host in hosts {
+                listener
+                    .entry(host)
+                    .or_default()
+                    .extend(lowering.entries.iter().cloned());
+            }
+        }
+    }
+    ports
+        .into_iter()
+        .map(|(port, hosts)| ListenerIr {
+            port,
+            vhosts: hosts
+                .into_iter()
+                .map(|(host, mut entries)| {
+                    entries.sort_by(|a, b| a.0.cmp(&b.0));
+                    // A Service's routes are its whole table: no fallback to other hosts.
+                    VhostIr {
+                        host,
+                        fallback: false,
+                        entries: entries.into_iter().map(|(_, e)| e).collect(),
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The routes (with the parentRef naming the Service) that apply to `service` for a
+/// client in `namespace`: its consumer routes from that namespace if any, else its
+/// producer routes.
+fn routes_for<'r>(
+    service: &Service,
+    namespace: &str,
+    resources: &'r Resources,
+) -> Vec<(&'r HttpRoute, &'r ParentRef)> {
+    let refs = |route: &'r HttpRoute| {
+        route.parent_refs.iter().filter(move |parent| {
+            let ns = parent.namespace.as_deref().unwrap_or(&route.meta.namespace);
+            parent.group.is_empty()
+                && parent.kind == "Service"
+                && parent.name == service.meta.name
+                && ns == service.meta.namespace
+        })
+    };
+    let consumer: Vec<_> = resources
+        .http_routes
+        .iter()
+        .filter(|r| r.meta.namespace == namespace && r.meta.namespace != service.meta.namespace)
+        .flat_map(|r| refs(r).map(move |p| (r, p)))
+        .collect();
+    if !consumer.is_empty() {
+        return consumer;
+    }
+    resources
+        .http_routes
+        .iter()
+        .filter(|r| r.meta.namespace == service.meta.namespace)
+        .flat_map(|r| refs(r).map(move |p| (r, p)))
+        .collect()
+}
+
+/// The names a client in `namespace` may use for `service`.
+fn service_hosts(service: &Service, namespace: &str, domain: &str) -> Vec<HostPattern> {
+    let (name, ns) = (&service.meta.name, &service.meta.namespace);
+    let mut hosts = vec![
+        HostPattern::Exact(format!("{name}.{ns}")),
+        HostPattern::Exact(format!("{name}.{ns}.svc")),
+        HostPattern::Exact(format!("{name}.{ns}.svc.{domain}")),
+    ];
+    // A short name resolves in the client's own namespace (DNS search path).
+    if ns == namespace {
+        hosts.insert(0, HostPattern::Exact(name.clone()));
+    }
+    hosts
+}
+
+/// A Service without routes: every request to it goes to it.
+fn default_entry(service: &Service, port: u32, naming: &ClusterNaming) -> (Precedence, EntryIr) {
+    let (name, ns) = (&service.meta.name, &service.meta.namespace);
+    let entry = EntryIr {
+        path: PathIr::Prefix(Vec::new()),
+        predicates: Vec::new(),
+        filters: Vec::new(),
+        action: ActionIr::Forward(vec![BackendIr {
+            weight: 1,
+            cluster: Some(naming.name(ns, name, port)),
+            service: Some(ServiceIr {
+                namespace: ns.clone(),
+                name: name.clone(),
+                port,
+            }),
+            filters: Vec::new(),
+        }]),
+        source: SourceIr {
+            kind: SourceKind::HttpRoute,
+            namespace: ns.clone(),
+            name: format!("(default route of Service {name})"),
+            rule: 0,
+            match_index: 0,
+        },
+    };
+    let precedence = Precedence::of(&RouteMatch::default(), None, String::new(), 0, 0);
+    (precedence, entry)
+}

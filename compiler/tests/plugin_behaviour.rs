@@ -1,0 +1,176 @@
+//! The real plugin `.wasm` in the wasmtime harness, with programs from the compiler:
+//! what must hold whatever the routes are (configuration updates, hostile requests).
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use switchyard_compiler::compile::{CompileOptions, compile};
+use switchyard_compiler::input::load_inputs;
+use switchyard_host_harness::{HttpRequest, Plugin, Vm, VmOptions};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn plugin() -> &'static Plugin {
+    static PLUGIN: OnceLock<Plugin> = OnceLock::new();
+    PLUGIN.get_or_init(|| {
+        let path = std::env::var_os("SWITCHYARD_WASM")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root().join("target/wasm32-wasip1/wasm/switchyard_plugin.wasm"));
+        assert!(
+            path.is_file(),
+            "{} is missing: build it with `cargo build -p switchyard-plugin --target wasm32-wasip1 --profile wasm`",
+            path.display()
+        );
+        Plugin::from_file(&path).expect("the plugin loads")
+    })
+}
+
+fn quickstart_program() -> Vec<u8> {
+    let manifests = root()
+        .join("examples/quickstart/manifests.yaml")
+        .to_string_lossy()
+        .into_owned();
+    let documents = load_inputs(&[manifests]).expect("the example loads");
+    compile(&documents, &CompileOptions::default())
+        .expect("the example compiles")
+        .bytes
+}
+
+fn start(config: &[u8]) -> Vm {
+    plugin()
+        .start(VmOptions {
+            plugin_config: config.to_vec(),
+            root_id: "switchyard".into(),
+            ..VmOptions::default()
+        })
+        .expect("the plugin starts")
+}
+
+fn request(authority: &str, path: &str, extra: &[(&str, &str)]) -> HttpRequest {
+    let mut headers = vec![
+        (":method".to_string(), "GET".to_string()),
+        (":scheme".to_string(), "http".to_string()),
+        (":authority".to_string(), authority.to_string()),
+        (":path".to_string(), path.to_string()),
+    ];
+    headers.extend(extra.iter().map(|(n, v)| (n.to_string(), v.to_string())));
+    HttpRequest {
+        headers,
+        ..HttpRequest::default()
+    }
+}
+
+fn routed_cluster(vm: &mut Vm, req: &HttpRequest) -> Option<String> {
+    let exchange = vm.http_request(req).expect("the request completes");
+    exchange
+        .upstream_request?
+        .into_iter()
+        .find(|(n, _)| n == "x-switchyard-cluster")
+        .map(|(_, v)| v)
+}
+
+#[test]
+fn corrupted_update_is_refused_and_previous_program_keeps_serving() {
+    let program = quickstart_program();
+    let mut vm = start(&program);
+    let frontend = Some("outbound|80||frontend.shop.svc.cluster.local".to_string());
+    assert_eq!(
+        routed_cluster(&mut vm, &request("shop.example.com", "/", &[])),
+        frontend
+    );
+
+    let mut corrupted = program.clone();
+    let last = corrupted.len() - 1;
+    corrupted[last] ^= 0xFF;
+    assert!(
+        !vm.reconfigure(&corrupted).expect("configure runs"),
+        "a damaged program must be refused"
+    );
+    let logs: Vec<String> = vm.logs().iter().map(|l| l.to_string()).collect();
+    assert!(
+        logs.iter()
+            .any(|l| l.contains("configuration refused") && l.contains("keeping the previous program")),
+        "{logs:?}"
+    );
+    assert_eq!(
+        routed_cluster(&mut vm, &request("shop.example.com", "/", &[])),
+        frontend
+    );
+}
+
+#[test]
+fn base64_json_configuration_is_accepted_like_raw_bytes() {
+    let program = quickstart_program();
+    let encoded = base64(&program);
+    let mut vm = start(format!("{{\"bytecode\": \"{encoded}\"}}").as_bytes());
+    assert_eq!(
+        routed_cluster(&mut vm, &request("shop.example.com", "/healthz", &[])),
+        Some("outbound|8080||health.shop.svc.cluster.local".to_string())
+    );
+}
+
+#[test]
+fn client_routing_header_never_picks_the_backend() {
+    let mut vm = start(&quickstart_program());
+    let spoofed = [(
+        "x-switchyard-cluster",
+        "outbound|8080||api-v2.shop.svc.cluster.local",
+    )];
+    // Routed: overwritten with the real choice.
+    assert_eq!(
+        routed_cluster(&mut vm, &request("shop.example.com", "/", &spoofed)),
+        Some("outbound|80||frontend.shop.svc.cluster.local".to_string())
+    );
+    // Not routed: answered locally, nothing forwarded.
+    let exchange = vm
+        .http_request(&request("unknown.example.org", "/", &spoofed))
+        .unwrap();
+    assert_eq!(exchange.local_reply.map(|r| r.status), Some(404));
+    assert!(exchange.upstream_request.is_none());
+}
+
+#[test]
+fn hostile_requests_never_crash_the_filter() {
+    let mut vm = start(&quickstart_program());
+    let long_path = format!("/{}", "a/".repeat(5000));
+    let cases: Vec<HttpRequest> = vec![
+        HttpRequest::default(),
+        request("", "", &[]),
+        request("shop.example.com", &long_path, &[]),
+        request(
+            "shop.example.com:99999999999",
+            "/api?%zz=%%&&==",
+            &[("x-canary", "\u{0}")],
+        ),
+        request("[::1", "no-leading-slash", &[]),
+        request("...", "//..//", &[("x-canary", "true"), ("x-canary", "false")]),
+        request("shop.example.com", "/products?preview=%31", &[]),
+    ];
+    for case in &cases {
+        let exchange = vm.http_request(case).expect("no trap");
+        assert!(exchange.local_reply.is_some() || exchange.upstream_request.is_some());
+    }
+    assert!(!vm.is_failed());
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}

@@ -27,12 +27,6 @@ impl core::fmt::Display for ConfigError {
     }
 }
 
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JsonConfig {
-    bytecode: String,
-}
-
 /// Extracts the program bytes from a configuration.
 pub fn program_bytes(config: &[u8]) -> Result<Vec<u8>, ConfigError> {
     if config.is_empty() {
@@ -45,8 +39,30 @@ pub fn program_bytes(config: &[u8]) -> Result<Vec<u8>, ConfigError> {
     if first != Some(&b'{') {
         return Err(ConfigError::UnknownFormat);
     }
-    let json: JsonConfig = serde_json::from_slice(config).map_err(|_| ConfigError::BadJson)?;
-    decode_base64(json.bytecode.as_bytes()).ok_or(ConfigError::BadBase64)
+    let encoded = bytecode_field(config).ok_or(ConfigError::BadJson)?;
+    decode_base64(encoded).ok_or(ConfigError::BadBase64)
+}
+
+/// The value of the only field, `"bytecode"`, of a JSON object: `{"bytecode": "..."}`
+/// with any JSON whitespace. A full JSON parser would triple the module's size for one
+/// string; base64 needs no escapes, so any backslash is refused.
+fn bytecode_field(json: &[u8]) -> Option<&[u8]> {
+    let mut rest = json;
+    let mut expect = |token: &[u8]| -> Option<()> {
+        rest = rest.trim_ascii_start().strip_prefix(token)?;
+        Some(())
+    };
+    expect(b"{")?;
+    expect(b"\"bytecode\"")?;
+    expect(b":")?;
+    expect(b"\"")?;
+    let end = rest.iter().position(|&c| c == b'"')?;
+    let (value, after) = (&rest[..end], &rest[end + 1..]);
+    if value.contains(&b'\\') {
+        return None;
+    }
+    let after = after.trim_ascii_start().strip_prefix(b"}")?;
+    after.trim_ascii().is_empty().then_some(value)
 }
 
 /// Standard base64 (RFC 4648 section 4) with optional padding; whitespace is not allowed.
@@ -117,6 +133,10 @@ mod tests {
             Err(ConfigError::BadJson)
         );
         assert_eq!(program_bytes(br#"{"code": "Zm9v"}"#), Err(ConfigError::BadJson));
+        assert_eq!(program_bytes(b" {\n \"bytecode\" :\t\"Zm9v\" } "), Ok(b"foo".to_vec()));
+        assert_eq!(program_bytes(br#"{"bytecode": "Zm9v"} x"#), Err(ConfigError::BadJson));
+        assert_eq!(program_bytes(br#"{"bytecode": "Zm\9v"}"#), Err(ConfigError::BadJson));
+        assert_eq!(program_bytes(br#"{"bytecode": 5}"#), Err(ConfigError::BadJson));
         assert_eq!(program_bytes(b""), Err(ConfigError::Empty));
         assert_eq!(program_bytes(b"garbage"), Err(ConfigError::UnknownFormat));
     }

@@ -107,7 +107,25 @@ pub mod pred {
     pub const QUERY_REGEX: u8 = 7;
     /// The path (without query) fully matches regex `b`.
     pub const PATH_REGEX: u8 = 8;
-    pub const MAX: u8 = PATH_REGEX;
+    /// The path (without query) starts with string `a` (a plain string prefix, as
+    /// Istio's `uri.prefix`; not element-wise).
+    pub const PATH_PREFIX: u8 = 9;
+    /// The path (without query) equals string `a` (used with IGNORE_CASE).
+    pub const PATH_EXACT: u8 = 10;
+    /// Header `a`'s value starts with string `b`.
+    pub const HEADER_PREFIX: u8 = 11;
+    /// Query parameter `a` starts with string `b`.
+    pub const QUERY_PREFIX: u8 = 12;
+    /// Query parameter `a` is present.
+    pub const QUERY_PRESENT: u8 = 13;
+    pub const MAX: u8 = QUERY_PRESENT;
+
+    /// Flag (bit 8 of the first word): the predicate holds when the test fails
+    /// (Istio `withoutHeaders`).
+    pub const NEGATE: u32 = 1 << 8;
+    /// Flag (bit 9): compare ASCII case-insensitively (Istio `ignoreUriCase`).
+    pub const IGNORE_CASE: u32 = 1 << 9;
+    pub const KNOWN_FLAGS: u32 = NEGATE | IGNORE_CASE;
 }
 
 /// Action opcodes (first byte of an op record's first word). An action is a run of
@@ -136,18 +154,38 @@ pub mod op {
     /// Replace the whole path (the query is kept) with string `a`.
     pub const SET_PATH: u8 = 11;
     /// Replace the matched path prefix `a` with `b`, element-wise (Gateway API
-    /// ReplacePrefixMatch).
+    /// ReplacePrefixMatch), or as plain strings with flag `PLAIN` (Istio `rewrite.uri`).
     pub const REPLACE_PREFIX: u8 = 12;
     /// Mirror to backend record `a` for `b` parts per million of requests.
     pub const MIRROR: u8 = 13;
     /// Request timeout `a` ms and per-attempt timeout `b` ms (`NONE`: not set; 0: none).
     pub const TIMEOUT: u8 = 14;
-    /// Retry up to `a` times on the status codes in string `b` (comma-separated), with
-    /// backoff `c` ms (`NONE`: the proxy's default).
+    /// Retry up to `a` times on the conditions in string `b` (Envoy `retry_on` values,
+    /// comma-separated), with the status codes in string `c` (or `NONE`) for
+    /// `retriable-status-codes`.
     pub const RETRY: u8 = 15;
     /// Apply CORS policy `a`.
     pub const CORS: u8 = 16;
-    pub const MAX: u8 = CORS;
+    /// Answer with status `a` instead of forwarding, for `b` parts per million of
+    /// requests (fault injection).
+    pub const FAULT_ABORT: u8 = 17;
+    /// Delay `a` ms before forwarding, for `b` parts per million of requests.
+    pub const FAULT_DELAY: u8 = 18;
+    /// Replace every match of regex `a` in the path with string `b` (`\1` captures).
+    pub const REGEX_REWRITE: u8 = 19;
+    pub const MAX: u8 = REGEX_REWRITE;
+
+    /// REPLACE_PREFIX flag: plain string replacement of the matched prefix.
+    pub const PLAIN: u32 = 1 << 8;
+    /// REDIRECT flag: with no host and no port set, keep the request's authority with
+    /// its port (Istio).
+    pub const KEEP_AUTHORITY: u32 = 1 << 9;
+    /// REDIRECT flag: with no port set, use the scheme's default port (Istio
+    /// `derivePort: FROM_PROTOCOL_DEFAULT`).
+    pub const PROTOCOL_PORT: u32 = 1 << 10;
+    /// REDIRECT flag: with no port set, use the listener's port (Istio
+    /// `derivePort: FROM_REQUEST_PORT`).
+    pub const LISTENER_PORT: u32 = 1 << 11;
 
     /// Whether an opcode ends an action.
     pub const fn is_terminal(code: u8) -> bool {

@@ -88,6 +88,8 @@ pub enum PathIr {
     Prefix(Vec<String>),
     /// A regex that must match the whole path (the writer anchors it).
     Regex(String),
+    /// A plain string prefix (Istio `uri.prefix`: `/foo` matches `/foobar`).
+    StringPrefix(String),
 }
 
 /// A condition on the request besides its path.
@@ -113,6 +115,23 @@ pub enum PredicateIr {
         name: String,
         pattern: String,
     },
+    HeaderPrefix {
+        name: String,
+        value: String,
+    },
+    QueryPrefix {
+        name: String,
+        value: String,
+    },
+    QueryPresent(String),
+    /// The path (before `?`) starts with this string.
+    PathPrefix(String),
+    /// The path (before `?`) equals this string.
+    PathExact(String),
+    /// Holds when the inner predicate does not (Istio `withoutHeaders`).
+    Not(Box<PredicateIr>),
+    /// The inner path or header comparison ignores ASCII case (Istio `ignoreUriCase`).
+    IgnoreCase(Box<PredicateIr>),
 }
 
 /// What happens when an entry wins, after its filters.
@@ -144,8 +163,25 @@ pub struct RedirectIr {
     pub status: u16,
     pub scheme: Option<String>,
     pub host: Option<String>,
-    /// `None`: the scheme's well-known port when `scheme` is set, else the listener's.
+    /// `None`: derived by `derive`.
     pub port: Option<u16>,
+    pub derive: PortDerivation,
+}
+
+/// Where a redirect's port comes from when none is set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PortDerivation {
+    /// Gateway API: the scheme's well-known port when the scheme is set, else the
+    /// listener's.
+    #[default]
+    GatewayApi,
+    /// Istio without `derivePort`: keep the request's authority, port included, unless
+    /// a host is set.
+    KeepAuthority,
+    /// Istio `FROM_PROTOCOL_DEFAULT`: the scheme's default port (left out).
+    ProtocolDefault,
+    /// Istio `FROM_REQUEST_PORT`: the listener's port.
+    ListenerPort,
 }
 
 /// A header edit; names are lowercase.
@@ -180,12 +216,34 @@ pub enum FilterIr {
         request_ms: Option<u32>,
         backend_ms: Option<u32>,
     },
+    /// Retry up to `attempts` times on Envoy `retry_on` conditions (comma-separated);
+    /// `codes` for `retriable-status-codes`.
     Retry {
         attempts: u32,
+        retry_on: String,
         codes: Vec<u16>,
-        backoff_ms: Option<u32>,
     },
     Cors(CorsIr),
+    /// Replace the matched prefix as plain strings (Istio `rewrite.uri` on a prefix match).
+    ReplacePrefixPlain {
+        prefix: String,
+        replacement: String,
+    },
+    /// Replace every regex match in the path (Istio `uriRegexRewrite`; `\1` captures).
+    RegexRewrite {
+        pattern: String,
+        replacement: String,
+    },
+    /// Answer `status` instead of forwarding for this share of requests.
+    FaultAbort {
+        status: u16,
+        per_million: u32,
+    },
+    /// Delay forwarding by `delay_ms` for this share of requests.
+    FaultDelay {
+        delay_ms: u32,
+        per_million: u32,
+    },
 }
 
 /// A CORS policy (Gateway API HTTPCORSFilter).

@@ -158,6 +158,21 @@ impl Program {
     }
 
     fn describe_predicate(&self, index: u32) -> String {
+        let word = self.word(section::PREDICATES, index, 0);
+        let text = self.describe_test(index);
+        let text = if word & pred::IGNORE_CASE != 0 {
+            format!("{text} (any case)")
+        } else {
+            text
+        };
+        if word & pred::NEGATE != 0 {
+            format!("not ({text})")
+        } else {
+            text
+        }
+    }
+
+    fn describe_test(&self, index: u32) -> String {
         let head = (self.word(section::PREDICATES, index, 0) & 0xFF) as u8;
         let a = self.word(section::PREDICATES, index, 1);
         let b = self.word(section::PREDICATES, index, 2);
@@ -171,6 +186,11 @@ impl Program {
             pred::QUERY_EXACT => format!("query {} = {:?}", self.string(a), self.string(b)),
             pred::QUERY_REGEX => format!("query {} ~ {}", self.string(a), regex(b)),
             pred::PATH_REGEX => format!("path ~ {}", regex(b)),
+            pred::PATH_PREFIX => format!("path starts with {:?}", self.string(a)),
+            pred::PATH_EXACT => format!("path == {:?}", self.string(a)),
+            pred::HEADER_PREFIX => format!("header {} starts with {:?}", self.string(a), self.string(b)),
+            pred::QUERY_PREFIX => format!("query {} starts with {:?}", self.string(a), self.string(b)),
+            pred::QUERY_PRESENT => format!("query {} present", self.string(a)),
             other => format!("?{other}"),
         }
     }
@@ -247,7 +267,14 @@ impl Program {
             op::RESPONSE_REMOVE => format!("response remove {}", self.string(a)),
             op::SET_HOST => format!("host = {}", self.string(a)),
             op::SET_PATH => format!("path = {}", self.string(a)),
-            op::REPLACE_PREFIX => format!("path prefix {} -> {:?}", self.string(a), self.string(b)),
+            op::REPLACE_PREFIX => {
+                let kind = if self.word(section::OPS, o, 0) & op::PLAIN != 0 {
+                    "string prefix"
+                } else {
+                    "path prefix"
+                };
+                format!("{kind} {} -> {:?}", self.string(a), self.string(b))
+            }
             op::MIRROR => format!(
                 "mirror {} {}%",
                 self.backend(a).cluster.unwrap_or("<unresolved: dropped>"),
@@ -263,7 +290,16 @@ impl Program {
                 };
                 format!("timeout request={} backend={}", ms(a), ms(b))
             }
-            op::RETRY => format!("retry {a} on {}", self.string(b)),
+            op::RETRY => format!("retry {a} on {} codes {}", self.string(b), string(c)),
+            op::FAULT_ABORT => format!("abort {a} for {}%", f64::from(b) / 10_000.0),
+            op::FAULT_DELAY => format!("delay {a}ms for {}%", f64::from(b) / 10_000.0),
+            op::REGEX_REWRITE => {
+                format!(
+                    "path ~ {} -> {:?}",
+                    self.string(self.word(section::REGEXES, a, 0)),
+                    self.string(b)
+                )
+            }
             op::CORS => format!("cors policy {a}"),
             other => format!("?{other}"),
         }

@@ -213,6 +213,7 @@ fn features(program: &Program) -> crate::program::Features {
     for o in 0..program.table(section::OPS).len {
         features.timeouts |= code(o) == op::TIMEOUT;
         features.retries |= code(o) == op::RETRY;
+        features.delays |= code(o) == op::FAULT_DELAY;
     }
     // Mirrors come from an entry's action and from the chosen backend's filters.
     let actions = program.table(section::ACTIONS).len;
@@ -401,20 +402,21 @@ impl Checker<'_> {
 
     fn predicate(&self, i: u32) -> bool {
         let head = self.w(section::PREDICATES, i, 0);
-        let (code, flags) = ((head & 0xFF) as u8, head >> 8);
+        let (code, flags) = ((head & 0xFF) as u8, head & !0xFF);
         let (a, b) = (
             self.w(section::PREDICATES, i, 1),
             self.w(section::PREDICATES, i, 2),
         );
         let header = |name: u32| self.string(name) && is_header_name(self.p.string_bytes(name));
-        flags == 0
+        flags & !pred::KNOWN_FLAGS == 0
             && match code {
-                pred::METHOD => self.string(a),
-                pred::HEADER_EXACT => header(a) && self.string(b),
+                pred::METHOD | pred::PATH_PREFIX | pred::PATH_EXACT => self.string(a),
+                pred::HEADER_EXACT | pred::HEADER_PREFIX => header(a) && self.string(b),
                 pred::HEADER_REGEX => header(a) && self.index(b, section::REGEXES),
                 pred::HEADER_PRESENT | pred::HEADER_ABSENT => header(a),
-                pred::QUERY_EXACT => self.string(a) && self.string(b),
+                pred::QUERY_EXACT | pred::QUERY_PREFIX => self.string(a) && self.string(b),
                 pred::QUERY_REGEX => self.string(a) && self.index(b, section::REGEXES),
+                pred::QUERY_PRESENT => self.string(a),
                 pred::PATH_REGEX => self.index(b, section::REGEXES),
                 _ => false,
             }
@@ -441,7 +443,7 @@ impl Checker<'_> {
 
     fn op(&self, i: u32) -> bool {
         let head = self.w(section::OPS, i, 0);
-        let (code, flags) = ((head & 0xFF) as u8, head >> 8);
+        let (code, flags) = ((head & 0xFF) as u8, head & !0xFF);
         let (a, b, c) = (
             self.w(section::OPS, i, 1),
             self.w(section::OPS, i, 2),
@@ -450,15 +452,21 @@ impl Checker<'_> {
         let header = |name: u32| self.string(name) && is_header_name(self.p.string_bytes(name));
         let value = |text: u32| self.string(text) && is_header_value(self.p.string_bytes(text));
         let optional_string = |s: u32| s == NONE || self.string(s);
-        flags == 0
+        let allowed_flags = match code {
+            op::REPLACE_PREFIX => op::PLAIN,
+            // At most one port derivation.
+            op::REDIRECT => {
+                return [0, op::KEEP_AUTHORITY, op::PROTOCOL_PORT, op::LISTENER_PORT].contains(&flags)
+                    && [301, 302, 303, 307, 308].contains(&(a & 0xFFFF))
+                    && optional_string(b)
+                    && optional_string(c);
+            }
+            _ => 0,
+        };
+        flags & !allowed_flags == 0
             && match code {
                 op::FORWARD => self.index(a, section::BACKEND_SETS),
                 op::REPLY => (100..=599).contains(&a) && optional_string(b),
-                op::REDIRECT => {
-                    [301, 302, 303, 307, 308].contains(&(a & 0xFFFF))
-                        && optional_string(b)
-                        && optional_string(c)
-                }
                 op::REQUEST_SET | op::REQUEST_ADD | op::RESPONSE_SET | op::RESPONSE_ADD => {
                     header(a) && value(b)
                 }
@@ -467,8 +475,11 @@ impl Checker<'_> {
                 op::REPLACE_PREFIX => self.string(a) && value(b),
                 op::MIRROR => self.index(a, section::BACKENDS) && b <= 1_000_000,
                 op::TIMEOUT => true,
-                op::RETRY => self.string(b),
+                op::RETRY => value(b) && (c == NONE || value(c)),
                 op::CORS => self.index(a, section::CORS),
+                op::FAULT_ABORT => (100..=599).contains(&a) && b <= 1_000_000,
+                op::FAULT_DELAY => b <= 1_000_000,
+                op::REGEX_REWRITE => self.index(a, section::REGEXES) && value(b),
                 _ => false,
             }
     }

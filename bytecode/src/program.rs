@@ -49,6 +49,8 @@ pub struct Program {
 pub struct Features {
     pub timeouts: bool,
     pub retries: bool,
+    /// Some rule injects delays (Envoy's fault filter applies them).
+    pub delays: bool,
     /// The most mirrors one request can be sent to.
     pub max_mirrors: u32,
     /// Some predicate or filter reads a request header other than the pseudo-headers.

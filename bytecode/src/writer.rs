@@ -11,8 +11,8 @@ use crate::format::{
 };
 use crate::hash::{fnv1a, table_size};
 use crate::ir::{
-    ActionIr, BackendIr, CorsIr, EntryIr, FilterIr, HeaderEditIr, HostPattern, PathIr, PredicateIr,
-    ProgramIr, ServiceIr, VhostIr,
+    ActionIr, BackendIr, CorsIr, EntryIr, FilterIr, HeaderEditIr, HostPattern, PathIr, PortDerivation,
+    PredicateIr, ProgramIr, ServiceIr, VhostIr,
 };
 use crate::program::SourceKind;
 use crate::wire::push_u32;
@@ -251,6 +251,17 @@ impl Writer {
                     node.entries.push(id);
                 }
                 PathIr::Regex(_) => regexes.push(id),
+                PathIr::StringPrefix(prefix) => {
+                    // Index under the complete segments; the predicate checks the rest.
+                    let complete = prefix.rsplit_once('/').map_or("", |(head, _)| head);
+                    let node = complete
+                        .split('/')
+                        .filter(|s| !s.is_empty())
+                        .fold(&mut trie, |node, s| {
+                            node.children.entry(s.to_string()).or_default()
+                        });
+                    node.entries.push(id);
+                }
             }
         }
         let mut lists = Vec::new();
@@ -303,9 +314,16 @@ impl Writer {
 
     fn entry(&mut self, entry: &EntryIr) -> Result<u32, WriteError> {
         let pred_start = self.len(section::PREDICATES);
-        if let PathIr::Regex(pattern) = &entry.path {
-            let regex = self.regex(pattern)?;
-            self.record(section::PREDICATES, &[u32::from(pred::PATH_REGEX), NONE, regex])?;
+        match &entry.path {
+            PathIr::Regex(pattern) => {
+                let regex = self.regex(pattern)?;
+                self.record(section::PREDICATES, &[u32::from(pred::PATH_REGEX), NONE, regex])?;
+            }
+            PathIr::StringPrefix(prefix) if !prefix.is_empty() => {
+                let text = self.string(prefix)?;
+                self.record(section::PREDICATES, &[u32::from(pred::PATH_PREFIX), text, NONE])?;
+            }
+            _ => {}
         }
         for predicate in &entry.predicates {
             let record = self.predicate(predicate)?;
@@ -326,35 +344,61 @@ impl Writer {
     }
 
     fn predicate(&mut self, predicate: &PredicateIr) -> Result<[u32; 3], WriteError> {
+        let code = |c: u8| u32::from(c);
         Ok(match predicate {
-            PredicateIr::Method(method) => [u32::from(pred::METHOD), self.string(method)?, NONE],
+            PredicateIr::Method(method) => [code(pred::METHOD), self.string(method)?, NONE],
             PredicateIr::HeaderExact { name, value } => [
-                u32::from(pred::HEADER_EXACT),
+                code(pred::HEADER_EXACT),
                 self.header_name(name)?,
                 self.string(value)?,
             ],
             PredicateIr::HeaderRegex { name, pattern } => [
-                u32::from(pred::HEADER_REGEX),
+                code(pred::HEADER_REGEX),
                 self.header_name(name)?,
                 self.regex(pattern)?,
             ],
-            PredicateIr::HeaderPresent(name) => {
-                [u32::from(pred::HEADER_PRESENT), self.header_name(name)?, NONE]
-            }
-            PredicateIr::HeaderAbsent(name) => {
-                [u32::from(pred::HEADER_ABSENT), self.header_name(name)?, NONE]
-            }
-            PredicateIr::QueryExact { name, value } => [
-                u32::from(pred::QUERY_EXACT),
-                self.string(name)?,
+            PredicateIr::HeaderPrefix { name, value } => [
+                code(pred::HEADER_PREFIX),
+                self.header_name(name)?,
                 self.string(value)?,
             ],
-            PredicateIr::QueryRegex { name, pattern } => [
-                u32::from(pred::QUERY_REGEX),
-                self.string(name)?,
-                self.regex(pattern)?,
-            ],
+            PredicateIr::HeaderPresent(name) => [code(pred::HEADER_PRESENT), self.header_name(name)?, NONE],
+            PredicateIr::HeaderAbsent(name) => [code(pred::HEADER_ABSENT), self.header_name(name)?, NONE],
+            PredicateIr::QueryExact { name, value } => {
+                [code(pred::QUERY_EXACT), self.string(name)?, self.string(value)?]
+            }
+            PredicateIr::QueryRegex { name, pattern } => {
+                [code(pred::QUERY_REGEX), self.string(name)?, self.regex(pattern)?]
+            }
+            PredicateIr::QueryPrefix { name, value } => {
+                [code(pred::QUERY_PREFIX), self.string(name)?, self.string(value)?]
+            }
+            PredicateIr::QueryPresent(name) => [code(pred::QUERY_PRESENT), self.string(name)?, NONE],
+            PredicateIr::PathPrefix(prefix) => [code(pred::PATH_PREFIX), self.string(prefix)?, NONE],
+            PredicateIr::PathExact(path) => [code(pred::PATH_EXACT), self.string(path)?, NONE],
+            PredicateIr::Not(inner) => {
+                let mut words = self.predicate(inner)?;
+                words[0] ^= pred::NEGATE;
+                words
+            }
+            PredicateIr::IgnoreCase(inner) => {
+                let mut words = self.predicate(inner)?;
+                words[0] |= pred::IGNORE_CASE;
+                words
+            }
         })
+    }
+
+    /// A regex used as is (a search, not a full match), e.g. for rewrites.
+    fn raw_regex(&mut self, pattern: &str) -> Result<u32, WriteError> {
+        if let Err(e) = regex_lite::Regex::new(pattern) {
+            return Err(WriteError::BadRegex {
+                pattern: pattern.to_string(),
+                reason: e.to_string(),
+            });
+        }
+        let text = self.string(pattern)?;
+        self.record(section::REGEXES, &[text])
     }
 
     /// Writes an action: the filters' ops, then the terminal op, as one contiguous run.
@@ -384,7 +428,13 @@ impl Writer {
                 let scheme = self.optional_string(redirect.scheme.as_deref())?;
                 let host = self.optional_string(redirect.host.as_deref())?;
                 let packed = u32::from(redirect.status) | u32::from(redirect.port.unwrap_or(0)) << 16;
-                [u32::from(op::REDIRECT), packed, scheme, host]
+                let flags = match redirect.derive {
+                    PortDerivation::GatewayApi => 0,
+                    PortDerivation::KeepAuthority => op::KEEP_AUTHORITY,
+                    PortDerivation::ProtocolDefault => op::PROTOCOL_PORT,
+                    PortDerivation::ListenerPort => op::LISTENER_PORT,
+                };
+                [u32::from(op::REDIRECT) | flags, packed, scheme, host]
             }
         });
         let (op_start, op_len) = self.op_run(&ops)?;
@@ -447,12 +497,47 @@ impl Writer {
                 ],
                 FilterIr::Retry {
                     attempts,
+                    retry_on,
                     codes,
-                    backoff_ms,
                 } => {
-                    let codes: Vec<String> = codes.iter().map(u16::to_string).collect();
-                    let codes = self.string(&codes.join(","))?;
-                    [u32::from(op::RETRY), *attempts, codes, backoff_ms.unwrap_or(NONE)]
+                    let retry_on = self.header_value(retry_on)?;
+                    let codes = if codes.is_empty() {
+                        NONE
+                    } else {
+                        let codes: Vec<String> = codes.iter().map(u16::to_string).collect();
+                        self.string(&codes.join(","))?
+                    };
+                    [u32::from(op::RETRY), *attempts, retry_on, codes]
+                }
+                FilterIr::ReplacePrefixPlain { prefix, replacement } => [
+                    u32::from(op::REPLACE_PREFIX) | op::PLAIN,
+                    self.string(prefix)?,
+                    self.header_value(replacement)?,
+                    NONE,
+                ],
+                FilterIr::RegexRewrite { pattern, replacement } => [
+                    u32::from(op::REGEX_REWRITE),
+                    self.raw_regex(pattern)?,
+                    self.header_value(replacement)?,
+                    NONE,
+                ],
+                FilterIr::FaultAbort { status, per_million } => {
+                    if !(100..=599).contains(status) {
+                        return Err(WriteError::BadStatus(*status));
+                    }
+                    if *per_million > 1_000_000 {
+                        return Err(WriteError::BadShare(*per_million));
+                    }
+                    [u32::from(op::FAULT_ABORT), u32::from(*status), *per_million, NONE]
+                }
+                FilterIr::FaultDelay {
+                    delay_ms,
+                    per_million,
+                } => {
+                    if *per_million > 1_000_000 {
+                        return Err(WriteError::BadShare(*per_million));
+                    }
+                    [u32::from(op::FAULT_DELAY), *delay_ms, *per_million, NONE]
                 }
                 FilterIr::Cors(cors) => [u32::from(op::CORS), self.cors(cors)?, NONE, NONE],
             });

@@ -133,9 +133,18 @@ mod tests {
             Err(ConfigError::BadJson)
         );
         assert_eq!(program_bytes(br#"{"code": "Zm9v"}"#), Err(ConfigError::BadJson));
-        assert_eq!(program_bytes(b" {\n \"bytecode\" :\t\"Zm9v\" } "), Ok(b"foo".to_vec()));
-        assert_eq!(program_bytes(br#"{"bytecode": "Zm9v"} x"#), Err(ConfigError::BadJson));
-        assert_eq!(program_bytes(br#"{"bytecode": "Zm\9v"}"#), Err(ConfigError::BadJson));
+        assert_eq!(
+            program_bytes(b" {\n \"bytecode\" :\t\"Zm9v\" } "),
+            Ok(b"foo".to_vec())
+        );
+        assert_eq!(
+            program_bytes(br#"{"bytecode": "Zm9v"} x"#),
+            Err(ConfigError::BadJson)
+        );
+        assert_eq!(
+            program_bytes(br#"{"bytecode": "Zm\9v"}"#),
+            Err(ConfigError::BadJson)
+        );
         assert_eq!(program_bytes(br#"{"bytecode": 5}"#), Err(ConfigError::BadJson));
         assert_eq!(program_bytes(b""), Err(ConfigError::Empty));
         assert_eq!(program_bytes(b"garbage"), Err(ConfigError::UnknownFormat));

@@ -9,8 +9,8 @@ pub const PER_TRY_TIMEOUT: &str = "x-envoy-upstream-rq-per-try-timeout-ms";
 pub const MAX_RETRIES: &str = "x-envoy-max-retries";
 /// Retry conditions.
 pub const RETRY_ON: &str = "x-envoy-retry-on";
-/// The retry condition for "these status codes".
-pub const RETRY_ON_CODES: &str = "retriable-status-codes";
+/// Delay injected by Envoy's fault filter (configured with `header_delay`).
+pub const FAULT_DELAY: &str = "x-envoy-fault-delay-request";
 /// The status codes to retry on.
 pub const RETRIABLE_CODES: &str = "x-envoy-retriable-status-codes";
 

@@ -63,8 +63,12 @@ impl Filter {
             let retry = plan.retry.as_ref();
             let attempts = retry.map(|r| r.attempts.to_string());
             self.set_http_request_header(envoy::MAX_RETRIES, attempts.as_deref());
-            self.set_http_request_header(envoy::RETRY_ON, retry.map(|_| envoy::RETRY_ON_CODES));
-            self.set_http_request_header(envoy::RETRIABLE_CODES, retry.map(|r| r.codes));
+            self.set_http_request_header(envoy::RETRY_ON, retry.map(|r| r.retry_on));
+            self.set_http_request_header(envoy::RETRIABLE_CODES, retry.and_then(|r| r.codes));
+        }
+        if features.delays {
+            let delay = plan.delay_ms.map(|ms| ms.to_string());
+            self.set_http_request_header(envoy::FAULT_DELAY, delay.as_deref());
         }
         for slot in 0..features.max_mirrors as usize {
             let name = envoy::mirror_header(program.routing_header(), slot);

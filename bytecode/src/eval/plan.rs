@@ -64,9 +64,10 @@ pub struct Mirror<'p> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retry<'p> {
     pub attempts: u32,
-    /// Comma-separated status codes.
-    pub codes: &'p str,
-    pub backoff_ms: Option<u32>,
+    /// Envoy `retry_on` conditions, comma-separated.
+    pub retry_on: &'p str,
+    /// Comma-separated status codes for `retriable-status-codes`.
+    pub codes: Option<&'p str>,
 }
 
 /// Everything a proxy does with one request.
@@ -91,6 +92,8 @@ pub struct Plan<'p> {
     /// Per-attempt timeout.
     pub backend_timeout_ms: Option<u32>,
     pub retry: Option<Retry<'p>>,
+    /// Injected delay before forwarding (fault injection).
+    pub delay_ms: Option<u32>,
 }
 
 /// Mixes the request's random number with an op index so that each mirror draws its own
@@ -123,7 +126,12 @@ impl Program {
         for o in start..terminal {
             self.apply_op(o, request, &mut plan);
             if plan.reply.is_some() {
-                // A CORS preflight was answered: nothing else applies.
+                // A CORS preflight or an injected abort answered: nothing else applies
+                // but the response edits.
+                plan.request_headers.clear();
+                plan.mirrors.clear();
+                plan.authority = None;
+                plan.path = None;
                 return plan;
             }
         }
@@ -199,8 +207,27 @@ impl Program {
             }
             op::REPLACE_PREFIX => {
                 let current = plan.path.as_deref().unwrap_or(request.path);
-                plan.path = Some(replace_prefix(current, self.string(a), self.string(b)));
+                plan.path = Some(if head & op::PLAIN != 0 {
+                    replace_plain_prefix(current, self.string(a), self.string(b))
+                } else {
+                    replace_prefix(current, self.string(a), self.string(b))
+                });
             }
+            op::REGEX_REWRITE => {
+                let current = plan.path.as_deref().unwrap_or(request.path);
+                let (path, query) = current.split_at(current.find('?').unwrap_or(current.len()));
+                if let Some(regex) = self.regexes.get(a as usize) {
+                    plan.path = Some(format!("{}{query}", regex.replace_all(path, self.string(b))));
+                }
+            }
+            op::FAULT_ABORT if draw(request.random, o) % 1_000_000 < u64::from(b) => {
+                plan.reply = Some(Reply {
+                    status: a as u16,
+                    body: None,
+                    headers: Vec::new(),
+                });
+            }
+            op::FAULT_DELAY if draw(request.random, o) % 1_000_000 < u64::from(b) => plan.delay_ms = Some(a),
             op::MIRROR => {
                 let cluster = self.word(section::BACKENDS, a, 2);
                 if cluster != NONE && draw(request.random, o) % 1_000_000 < u64::from(b) {
@@ -217,8 +244,8 @@ impl Program {
             op::RETRY => {
                 plan.retry = Some(Retry {
                     attempts: a,
-                    codes: self.string(b),
-                    backoff_ms: (c != NONE).then_some(c),
+                    retry_on: self.string(b),
+                    codes: (c != NONE).then(|| self.string(c)),
                 });
             }
             op::CORS => self.cors(a, request, plan),
@@ -231,6 +258,7 @@ impl Program {
     /// listener's; `:80` for http and `:443` for https are left out of the Location. The
     /// query string is kept.
     fn location(&self, o: u32, request: &Request<'_>, path: Option<String>) -> String {
+        let head = self.word(section::OPS, o, 0);
         let (a, b, c) = (
             self.word(section::OPS, o, 1),
             self.word(section::OPS, o, 2),
@@ -243,18 +271,26 @@ impl Program {
         } else {
             request.scheme
         };
+        let path = path.unwrap_or_else(|| request.path.to_string());
+        let explicit_port = a >> 16;
+        // Istio without derivePort: no host and no port set keeps the authority as sent,
+        // port included (`b:80` stays `b:80`).
+        if head & op::KEEP_AUTHORITY != 0 && c == NONE && explicit_port == 0 {
+            return format!("{scheme}://{}{path}", request.authority);
+        }
         let host = if c != NONE {
             self.string(c)
         } else {
             normalize_host(request.authority)
         };
-        let port = match a >> 16 {
+        let port = match explicit_port {
+            0 if head & op::LISTENER_PORT != 0 => Some(request.port),
+            0 if head & (op::PROTOCOL_PORT | op::KEEP_AUTHORITY) != 0 => None,
             0 if b != NONE => None,
             0 => Some(request.port),
             port => Some(port),
         };
         let default_port = if scheme == "https" { 443 } else { 80 };
-        let path = path.unwrap_or_else(|| request.path.to_string());
         match port {
             Some(port) if port != default_port => format!("{scheme}://{host}:{port}{path}"),
             _ => format!("{scheme}://{host}{path}"),
@@ -283,7 +319,19 @@ impl Program {
             any_origin |= pattern == "*";
             allowed |= origin_matches(pattern, origin);
         }
+        let preflight = request.method == "OPTIONS" && header("access-control-request-method").is_some();
         if !allowed {
+            // "If the request `Origin` does not match the configured allowed origins, the
+            // gateway returns 204/200 response but doesn't set the relevant cross-origin
+            // response headers": a preflight is still the gateway's to answer, never the
+            // backend's; any other request goes on without CORS headers.
+            if preflight {
+                plan.reply = Some(Reply {
+                    status: 200,
+                    body: None,
+                    headers: Vec::new(),
+                });
+            }
             return;
         }
         // With credentials a wildcard may not be sent: echo the request's value instead.
@@ -293,7 +341,6 @@ impl Program {
             origin.to_string()
         };
         let (methods, headers, expose) = (self.string(word(3)), self.string(word(4)), self.string(word(5)));
-        let preflight = request.method == "OPTIONS" && header("access-control-request-method").is_some();
         if preflight {
             let echo = |configured: &str, requested: Option<&str>| match configured {
                 "*" if credentials => requested.unwrap_or("").to_string(),
@@ -364,6 +411,15 @@ fn with_query(path: &str, current: &str) -> String {
     match current.find('?') {
         Some(q) => format!("{path}{}", &current[q..]),
         None => path.to_string(),
+    }
+}
+
+/// Istio `rewrite.uri` on a prefix match: the matched string prefix is replaced as a
+/// plain string (`/foo` -> `/bar` turns `/foobar` into `/barbar`).
+pub fn replace_plain_prefix(current: &str, prefix: &str, replacement: &str) -> String {
+    match current.strip_prefix(prefix) {
+        Some(rest) => format!("{replacement}{rest}"),
+        None => current.to_string(),
     }
 }
 

@@ -2,7 +2,9 @@
 
 use switchyard_bytecode::ir::{BackendIr, ServiceIr};
 
-use crate::resources::{BackendRef, HttpRoute, Resources};
+use crate::resources::{BackendRef, Resources};
+
+use super::filters::Scope;
 
 /// Why a backendRef did not resolve (the `ResolvedRefs=False` reason).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,12 +69,13 @@ impl ClusterNaming {
 }
 
 /// Resolves one backendRef of `route`.
-pub fn resolve(
-    backend: &BackendRef,
-    route: &HttpRoute,
-    resources: &Resources,
-    naming: &ClusterNaming,
-) -> Result<BackendIr, (Unresolved, BackendIr)> {
+pub fn resolve(backend: &BackendRef, scope: &Scope<'_>) -> Result<BackendIr, (Unresolved, BackendIr)> {
+    let Scope {
+        route,
+        resources,
+        naming,
+        mesh,
+    } = *scope;
     let namespace = backend.namespace.as_deref().unwrap_or(&route.meta.namespace);
     let unresolved = |why| {
         (
@@ -88,7 +91,10 @@ pub fn resolve(
     if !(backend.group.is_empty() && backend.kind == "Service") {
         return Err(unresolved(Unresolved::InvalidKind));
     }
+    // Gateway routes need a ReferenceGrant to reach another namespace; GAMMA routes do
+    // not: "Unlike Gateway bound routes, this is allowed without a ReferenceGrant".
     if namespace != route.meta.namespace
+        && !mesh
         && !granted(resources, &route.meta.namespace, namespace, &backend.name)
     {
         return Err(unresolved(Unresolved::RefNotPermitted));

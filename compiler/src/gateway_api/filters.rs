@@ -1,6 +1,6 @@
 //! Lowering HTTPRoute filters, timeouts and retries to bytecode filter steps.
 
-use switchyard_bytecode::ir::{BackendIr, CorsIr, FilterIr, HeaderEditIr, RedirectIr};
+use switchyard_bytecode::ir::{BackendIr, CorsIr, FilterIr, HeaderEditIr, PortDerivation, RedirectIr};
 
 use crate::resources::filters::{Filter, HeaderModifier, PathModifier};
 use crate::resources::{HttpRoute, Resources, RouteMatch, RouteRule};
@@ -23,6 +23,9 @@ pub struct Scope<'a> {
     pub route: &'a HttpRoute,
     pub resources: &'a Resources,
     pub naming: &'a ClusterNaming,
+    /// Compiling for a mesh sidecar: GAMMA routes reach backends in any namespace
+    /// without a ReferenceGrant (GEP-1294).
+    pub mesh: bool,
 }
 
 /// Lowers `filters` in their listed order ("implementations SHOULD apply filters in the
@@ -52,10 +55,11 @@ pub fn lower_filters(filters: &[Filter], the_match: &RouteMatch, scope: &Scope<'
                     scheme: redirect.scheme.clone(),
                     host: redirect.hostname.clone(),
                     port: redirect.port.map(|p| p as u16),
+                    derive: PortDerivation::GatewayApi,
                 });
             }
             Filter::RequestMirror(mirror) => {
-                let backend = match resolve(&mirror.backend, scope.route, scope.resources, scope.naming) {
+                let backend = match resolve(&mirror.backend, scope) {
                     Ok(backend) => backend,
                     // "If the backend cannot be resolved, the mirror is dropped" (and the
                     // route reports ResolvedRefs=False).
@@ -120,10 +124,12 @@ pub fn router_steps(rule: &RouteRule) -> Vec<FilterIr> {
         });
     }
     if let Some(retry) = &rule.retry {
+        // Gateway API retry codes map to Envoy's retriable-status-codes; `backoff` has no
+        // per-request header in Envoy and is not carried.
         steps.push(FilterIr::Retry {
             attempts: retry.attempts,
+            retry_on: "retriable-status-codes".to_string(),
             codes: retry.codes.clone(),
-            backoff_ms: ms(retry.backoff_ms),
         });
     }
     steps

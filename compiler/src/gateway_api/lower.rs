@@ -16,6 +16,8 @@ use super::warning;
 #[derive(Debug, Default)]
 pub struct RouteLowering {
     pub entries: Vec<(Precedence, EntryIr)>,
+    /// Lowering for a mesh sidecar (no ReferenceGrant needed for backends).
+    pub mesh: bool,
 }
 
 /// Lowers every match of every rule of `route`, reporting unresolved references once.
@@ -30,9 +32,10 @@ pub fn lower_route_rules(
         route,
         resources,
         naming,
+        mesh: lowering.mesh,
     };
     for (rule_index, rule) in route.rules.iter().enumerate() {
-        let backends = rule_backends(route, rule_index, rule, resources, naming, diagnostics, true);
+        let backends = rule_backends(rule_index, rule, &scope, diagnostics);
         for (match_index, m) in rule.matches.iter().enumerate() {
             let lowered = lower_filters(&rule.filters, m, &scope);
             if match_index == 0 {
@@ -74,31 +77,27 @@ pub fn lower_route_rules(
 /// references stay in the set without a cluster, so their share of requests is
 /// answered 500, as the spec requires.
 fn rule_backends<'r>(
-    route: &HttpRoute,
     rule_index: usize,
     rule: &'r RouteRule,
-    resources: &Resources,
-    naming: &ClusterNaming,
+    scope: &Scope<'_>,
     diagnostics: &mut Diagnostics,
-    report: bool,
 ) -> Vec<(BackendIr, &'r BackendRef)> {
+    let route = scope.route;
     let mut backends = Vec::new();
     for (i, backend) in rule.backend_refs.iter().enumerate() {
-        match resolve(backend, route, resources, naming) {
+        match resolve(backend, scope) {
             Ok(ir) => backends.push((ir, backend)),
             Err((why, ir)) => {
-                if report {
-                    diagnostics.push(warning(
-                        Some(route),
-                        format!("spec.rules[{rule_index}].backendRefs[{i}]"),
-                        format!(
-                            "{} {:?} does not resolve ({}); its share is answered 500",
-                            backend.kind,
-                            backend.name,
-                            why.reason()
-                        ),
-                    ));
-                }
+                diagnostics.push(warning(
+                    Some(route),
+                    format!("spec.rules[{rule_index}].backendRefs[{i}]"),
+                    format!(
+                        "{} {:?} does not resolve ({}); its share is answered 500",
+                        backend.kind,
+                        backend.name,
+                        why.reason()
+                    ),
+                ));
                 backends.push((ir, backend));
             }
         }

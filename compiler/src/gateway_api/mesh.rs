@@ -35,19 +35,16 @@ pub fn compile_mesh(
 ) -> Vec<ListenerIr> {
     // port -> host -> entries
     let mut ports: BTreeMap<u32, BTreeMap<HostPattern, Vec<(Precedence, EntryIr)>>> = BTreeMap::new();
+    // Each route is lowered once, whatever the ports and names it serves.
+    let mut lowered: BTreeMap<String, Vec<(Precedence, EntryIr)>> = BTreeMap::new();
     for service in &resources.services {
         let routes = routes_for(service, namespace, resources);
         for port in &service.ports {
             let hosts = service_hosts(service, namespace, &naming.cluster_domain);
-            let attached: Vec<(&HttpRoute, usize)> = routes
+            let attached: Vec<&HttpRoute> = routes
                 .iter()
                 .filter(|(_, parent)| parent.port.is_none_or(|p| p == port.port))
-                .map(|(route, parent)| {
-                    (
-                        *route,
-                        route.parent_refs.iter().position(|r| r == *parent).unwrap_or(0),
-                    )
-                })
+                .map(|(route, _)| *route)
                 .collect();
             let listener = ports.entry(port.port).or_default();
             if attached.is_empty() {
@@ -59,22 +56,28 @@ pub fn compile_mesh(
                 }
                 continue;
             }
-            let mut lowering = RouteLowering::default();
-            for (route, _) in &attached {
-                if !route.hostnames.is_empty() {
-                    diagnostics.push(warning(
-                        Some(route),
-                        "spec.hostnames".into(),
-                        "ignored for a Service parentRef (GAMMA routes match the Service's own names)".into(),
-                    ));
-                }
-                lower_route_rules(route, resources, naming, diagnostics, &mut lowering);
+            let mut entries = Vec::new();
+            for route in attached {
+                let route_entries = lowered.entry(route.meta.key()).or_insert_with(|| {
+                    if !route.hostnames.is_empty() {
+                        diagnostics.push(warning(
+                            Some(route),
+                            "spec.hostnames".into(),
+                            "ignored for a Service parentRef (GAMMA routes match the Service's own names)"
+                                .into(),
+                        ));
+                    }
+                    let mut lowering = RouteLowering {
+                        mesh: true,
+                        ..RouteLowering::default()
+                    };
+                    lower_route_rules(route, resources, naming, diagnostics, &mut lowering);
+                    lowering.entries
+                });
+                entries.extend(route_entries.iter().cloned());
             }
             for host in hosts {
-                listener
-                    .entry(host)
-                    .or_default()
-                    .extend(lowering.entries.iter().cloned());
+                listener.entry(host).or_default().extend(entries.iter().cloned());
             }
         }
     }

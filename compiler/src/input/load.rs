@@ -170,10 +170,18 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, visited: &mut HashSet<PathBuf>, di
     }
 }
 
+/// A manifest in a folder walk: `.yaml`, `.yml` or `.json`, but not a route test file
+/// (`*.test.yaml`), which users keep next to their manifests.
 fn has_manifest_extension(path: &Path) -> bool {
-    path.extension()
-        .and_then(|ext| ext.to_str())
-        .is_some_and(|ext| EXTENSIONS.iter().any(|e| ext.eq_ignore_ascii_case(e)))
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let route_test = [".test.yaml", ".test.yml", ".test.json"]
+        .iter()
+        .any(|suffix| name.ends_with(suffix));
+    !route_test
+        && path
+            .extension()
+            .and_then(|ext| ext.to_str())
+            .is_some_and(|ext| EXTENSIONS.iter().any(|e| ext.eq_ignore_ascii_case(e)))
 }
 
 fn read_file(path: &Path, texts: &mut Vec<(String, String)>, diagnostics: &mut Diagnostics) {

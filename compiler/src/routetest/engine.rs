@@ -53,7 +53,7 @@ pub trait Engine {
 }
 
 /// The backend a cluster name stands for, as the program records it.
-fn backend_of(program: &Program, cluster: &str) -> ObservedBackend {
+pub(crate) fn backend_of(program: &Program, cluster: &str) -> ObservedBackend {
     let info = program.backend_by_cluster(cluster);
     let service = info.and_then(|b| b.service);
     ObservedBackend {
@@ -259,7 +259,8 @@ impl Engine for WasmEngine {
 }
 
 /// The request headers Envoy's router reads and removes (see the plugin's `envoy` module).
-const ROUTER_CONTROLS: [&str; 5] = [
+const ROUTER_CONTROLS: [&str; 6] = [
+    "x-envoy-fault-delay-request",
     REQUEST_TIMEOUT,
     "x-envoy-upstream-rq-per-try-timeout-ms",
     "x-envoy-max-retries",

@@ -29,6 +29,32 @@ fn dedup(mut hosts: Vec<Option<String>>) -> Vec<Option<String>> {
     hosts
 }
 
+/// Whether some request host matches both patterns (`None`: any host). Gateway API
+/// (`GRPCRouteSpec.hostnames`): an HTTPRoute and a GRPCRoute conflict on a listener when
+/// "the intersection of the hostnames of A and B is non-empty".
+pub fn intersects(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => intersect(a, b).is_some(),
+        _ => true,
+    }
+}
+
+/// Whether every host that `inner` matches is also matched by `outer` (`None`: any
+/// host): `*.example.com` includes `a.example.com` and `*.a.example.com`, not
+/// `example.com`.
+pub fn includes(outer: Option<&str>, inner: Option<&str>) -> bool {
+    match (outer, inner) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(outer), Some(inner)) => {
+            outer == inner
+                || outer
+                    .strip_prefix("*.")
+                    .is_some_and(|suffix| covers(suffix, inner))
+        }
+    }
+}
+
 /// Whether wildcard `*.suffix` covers `name` (which may itself be a wildcard): it must
 /// end in `.suffix` with at least one label before it. `*.example.com` covers
 /// `a.b.example.com` and `*.foo.example.com`, never `example.com`.
@@ -96,6 +122,28 @@ mod tests {
             Vec::<Option<String>>::new()
         );
         assert_eq!(eff(Some("foo.com"), &["bar.com", "foo.com"]), some(&["foo.com"]));
+    }
+
+    #[test]
+    fn includes_is_the_subset_relation_of_host_sets() {
+        assert!(includes(None, Some("*.example.com")));
+        assert!(includes(None, None));
+        assert!(!includes(Some("*.example.com"), None));
+        assert!(includes(Some("*.example.com"), Some("*.foo.example.com")));
+        assert!(includes(Some("*.example.com"), Some("a.b.example.com")));
+        assert!(includes(Some("foo.com"), Some("foo.com")));
+        assert!(!includes(Some("*.foo.example.com"), Some("*.example.com")));
+        assert!(!includes(Some("*.example.com"), Some("example.com")));
+        assert!(!includes(Some("a.example.com"), Some("*.example.com")));
+    }
+
+    #[test]
+    fn intersects_when_one_pattern_includes_the_other() {
+        assert!(intersects(None, Some("foo.com")));
+        assert!(intersects(Some("*.example.com"), Some("a.example.com")));
+        assert!(intersects(Some("*.foo.example.com"), Some("*.example.com")));
+        assert!(!intersects(Some("*.example.com"), Some("example.com")));
+        assert!(!intersects(Some("a.com"), Some("b.com")));
     }
 
     #[test]

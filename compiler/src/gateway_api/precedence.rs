@@ -1,4 +1,8 @@
-//! The one place HTTPRoute precedence is decided.
+//! The one place route precedence is decided: HTTPRoute ([`Precedence`]), GRPCRoute
+//! ([`GrpcPrecedence`]), how entries of the two kinds sort together ([`RouteOrder`]) and
+//! which of two routes is older ([`older_route_first`]).
+//!
+//! ## HTTPRoute
 //!
 //! Gateway API (`HTTPRouteRule`): "Proxy or Load Balancer routing configuration
 //! generated from HTTPRoutes MUST prioritize matches based on the following criteria,
@@ -27,7 +31,29 @@
 
 use std::cmp::{Ordering, Reverse};
 
-use crate::resources::{PathType, RouteMatch};
+use crate::resources::{GrpcMatch, PathType, RouteMatch, StringMatchType};
+
+/// Gateway API (all route kinds): "If ties still exist across multiple Routes, matching
+/// precedence MUST be determined in order of the following criteria, continuing on
+/// ties: The oldest Route based on creation timestamp. The Route appearing first in
+/// alphabetical order by "{namespace}/{name}"." Also decides which of an HTTPRoute and
+/// a GRPCRoute with intersecting hostnames on one listener is accepted
+/// (`grpcroute_types.go`). `Less`: `a` comes first.
+pub fn older_route_first(a: (Option<&str>, &str), b: (Option<&str>, &str)) -> Ordering {
+    by_creation(a.0, b.0).then_with(|| a.1.cmp(b.1))
+}
+
+/// Oldest first; a route without `creationTimestamp` (a manifest from Git, not yet
+/// created) counts as newer than every created route.
+fn by_creation(a: Option<&str>, b: Option<&str>) -> Ordering {
+    match (a, b) {
+        // RFC 3339 timestamps in UTC compare correctly as text.
+        (Some(a), Some(b)) => a.cmp(b),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+}
 
 /// Everything precedence looks at, for one match of one rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,14 +109,12 @@ impl Ord for Precedence {
         };
         key(self)
             .cmp(&key(other))
-            .then_with(|| match (&self.created, &other.created) {
-                // RFC 3339 timestamps in UTC compare correctly as text.
-                (Some(a), Some(b)) => a.cmp(b),
-                (Some(_), None) => Ordering::Less,
-                (None, Some(_)) => Ordering::Greater,
-                (None, None) => Ordering::Equal,
+            .then_with(|| {
+                older_route_first(
+                    (self.created.as_deref(), &self.route),
+                    (other.created.as_deref(), &other.route),
+                )
             })
-            .then_with(|| self.route.cmp(&other.route))
             .then_with(|| self.rule.cmp(&other.rule))
             .then_with(|| self.match_index.cmp(&other.match_index))
     }
@@ -100,6 +124,108 @@ impl PartialOrd for Precedence {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
+}
+
+/// GRPCRoute precedence, for one match of one rule.
+///
+/// Gateway API (`GRPCRouteRule.matches`): "Proxy or Load Balancer routing configuration
+/// generated from GRPCRoutes MUST prioritize rules based on the following criteria,
+/// continuing on ties. Merging MUST not be done between GRPCRoutes and HTTPRoutes.
+/// Precedence MUST be given to the rule with the largest number of:
+/// * Characters in a matching non-wildcard hostname.
+/// * Characters in a matching hostname.
+/// * Characters in a matching service.
+/// * Characters in a matching method.
+/// * Header matches.
+///
+/// If ties still exist across multiple Routes, matching precedence MUST be determined in
+/// order of the following criteria, continuing on ties:
+/// * The oldest Route based on creation timestamp.
+/// * The Route appearing first in alphabetical order by "{namespace}/{name}".
+///
+/// If ties still exist within the Route that has been given precedence, matching
+/// precedence MUST be granted to the first matching rule meeting the above criteria."
+///
+/// As for HTTPRoute, hostname precedence is carried by the vhost order. A
+/// `RegularExpression` method match is ranked by the implementation: Switchyard ranks it
+/// after every `Exact` match (including a match without `method`, which matches every
+/// call), then by the characters of its service and method patterns, as it ranks regex
+/// paths after every Exact and PathPrefix path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrpcPrecedence {
+    pub regex: bool,
+    /// Characters in the service (pattern); 0 when the match names none.
+    pub service_len: usize,
+    /// Characters in the method (pattern); 0 when the match names none.
+    pub method_len: usize,
+    pub headers: usize,
+    pub created: Option<String>,
+    /// `namespace/name`.
+    pub route: String,
+    pub rule: usize,
+    pub match_index: usize,
+}
+
+impl GrpcPrecedence {
+    pub fn of(m: &GrpcMatch, created: Option<&str>, route: String, rule: usize, match_index: usize) -> Self {
+        let len = |s: &Option<String>| s.as_deref().map_or(0, |s| s.chars().count());
+        GrpcPrecedence {
+            regex: m
+                .method
+                .as_ref()
+                .is_some_and(|m| m.kind == StringMatchType::RegularExpression),
+            service_len: m.method.as_ref().map_or(0, |m| len(&m.service)),
+            method_len: m.method.as_ref().map_or(0, |m| len(&m.method)),
+            headers: m.headers.len(),
+            created: created.map(str::to_string),
+            route,
+            rule,
+            match_index,
+        }
+    }
+}
+
+impl Ord for GrpcPrecedence {
+    /// `Less` means "wins": sorting ascending gives evaluation order.
+    fn cmp(&self, other: &Self) -> Ordering {
+        let key = |p: &GrpcPrecedence| {
+            (
+                p.regex,
+                Reverse(p.service_len),
+                Reverse(p.method_len),
+                Reverse(p.headers),
+            )
+        };
+        key(self)
+            .cmp(&key(other))
+            .then_with(|| {
+                older_route_first(
+                    (self.created.as_deref(), &self.route),
+                    (other.created.as_deref(), &other.route),
+                )
+            })
+            .then_with(|| self.rule.cmp(&other.rule))
+            .then_with(|| self.match_index.cmp(&other.match_index))
+    }
+}
+
+impl PartialOrd for GrpcPrecedence {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The precedence of an entry of either route kind, as the vhost sorts them.
+///
+/// HTTPRoutes and GRPCRoutes are never merged: on one listener, a GRPCRoute and an
+/// HTTPRoute whose hostnames intersect are not both attached (the older one wins, see
+/// `attach`), and listener isolation keeps listeners apart, so no vhost (nor any vhost
+/// it falls back to) holds entries of both kinds. The order between kinds below (every
+/// HTTPRoute entry before every GRPCRoute entry) only makes the order total.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RouteOrder {
+    Http(Precedence),
+    Grpc(GrpcPrecedence),
 }
 
 #[cfg(test)]
@@ -248,6 +374,117 @@ mod tests {
                 ..base()
             }
         );
+    }
+
+    fn grpc() -> GrpcPrecedence {
+        GrpcPrecedence {
+            regex: false,
+            service_len: 0,
+            method_len: 0,
+            headers: 0,
+            created: None,
+            route: "ns/a".into(),
+            rule: 0,
+            match_index: 0,
+        }
+    }
+
+    #[test]
+    fn grpc_longer_service_beats_longer_method() {
+        let service = GrpcPrecedence {
+            service_len: 10,
+            ..grpc()
+        };
+        let method = GrpcPrecedence {
+            service_len: 9,
+            method_len: 40,
+            ..grpc()
+        };
+        assert!(service < method);
+    }
+
+    #[test]
+    fn grpc_longer_method_beats_more_headers() {
+        let method = GrpcPrecedence {
+            service_len: 3,
+            method_len: 4,
+            ..grpc()
+        };
+        let headers = GrpcPrecedence {
+            service_len: 3,
+            method_len: 3,
+            headers: 16,
+            ..grpc()
+        };
+        assert!(method < headers);
+    }
+
+    #[test]
+    fn grpc_more_header_matches_win_among_equal_methods() {
+        assert!(GrpcPrecedence { headers: 2, ..grpc() } < GrpcPrecedence { headers: 1, ..grpc() });
+    }
+
+    #[test]
+    fn grpc_regex_method_ranks_after_every_exact_match() {
+        let regex = GrpcPrecedence {
+            regex: true,
+            service_len: 30,
+            method_len: 30,
+            headers: 3,
+            ..grpc()
+        };
+        assert!(grpc() < regex, "a match without method outranks a regex match");
+        assert!(
+            regex
+                < GrpcPrecedence {
+                    regex: true,
+                    service_len: 29,
+                    ..grpc()
+                }
+        );
+    }
+
+    #[test]
+    fn grpc_oldest_route_then_namespace_name_then_rule_order() {
+        let old = GrpcPrecedence {
+            created: Some("2020-01-01T00:00:00Z".into()),
+            route: "z/z".into(),
+            rule: 5,
+            ..grpc()
+        };
+        let a = GrpcPrecedence {
+            route: "a/a".into(),
+            rule: 3,
+            ..grpc()
+        };
+        let b = GrpcPrecedence {
+            route: "b/b".into(),
+            ..grpc()
+        };
+        assert!(old < a && a < b);
+        assert!(
+            GrpcPrecedence {
+                rule: 0,
+                match_index: 9,
+                ..grpc()
+            } < GrpcPrecedence { rule: 1, ..grpc() }
+        );
+    }
+
+    #[test]
+    fn older_route_first_orders_by_timestamp_then_name() {
+        use std::cmp::Ordering::*;
+        assert_eq!(
+            older_route_first((Some("2020"), "b/b"), (Some("2021"), "a/a")),
+            Less
+        );
+        assert_eq!(older_route_first((None, "a/a"), (Some("2021"), "b/b")), Greater);
+        assert_eq!(older_route_first((None, "a/a"), (None, "b/b")), Less);
+    }
+
+    #[test]
+    fn http_entries_sort_before_grpc_entries() {
+        assert!(RouteOrder::Http(base()) < RouteOrder::Grpc(grpc()));
     }
 
     #[test]

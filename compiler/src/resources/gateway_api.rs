@@ -10,6 +10,22 @@ use super::read::{Obj, Read};
 pub struct Gateway {
     pub meta: Meta,
     pub listeners: Vec<Listener>,
+    /// `spec.allowedListeners.namespaces`: which ListenerSets may add listeners.
+    pub allowed_listeners: ListenersFrom,
+}
+
+/// `allowedListeners.namespaces.from` (`gateway_types.go`): which namespaces'
+/// ListenerSets may attach to a Gateway.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ListenersFrom {
+    /// Only the Gateway's own listeners (the default).
+    #[default]
+    None,
+    /// ListenerSets in the Gateway's namespace.
+    Same,
+    All,
+    /// ListenerSets in namespaces whose labels match.
+    Selector(LabelSelector),
 }
 
 #[derive(Debug, Clone)]
@@ -201,41 +217,102 @@ impl Gateway {
                 "addresses",
                 "infrastructure",
                 "tls",
+                "allowedListeners",
             ],
-            &["allowedListeners", "defaultScope"],
+            &["defaultScope"],
         )?;
-        let mut listeners: Vec<Listener> = Vec::new();
-        for listener in spec.list("listeners")? {
-            listener.check_keys(
-                &["name", "hostname", "port", "protocol", "tls", "allowedRoutes"],
-                &[],
-            )?;
-            let name = listener.req_str("name")?.to_string();
-            if listeners.iter().any(|l| l.name == name) {
-                return Err(listener.error(format!("listener name {name:?} is used twice")));
-            }
-            let hostname = match listener.get("hostname") {
-                Some(h) => Some(validate_hostname(&h, true)?),
-                None => None,
-            };
-            let port = listener
-                .int("port", 1, 65535)?
-                .ok_or_else(|| listener.error("listener needs `port`"))?;
-            let protocol = listener.req_str("protocol")?.to_string();
-            let allowed_routes = match listener.get("allowedRoutes") {
-                Some(allowed) => read_allowed_routes(&allowed)?,
-                None => AllowedRoutes::default(),
-            };
-            listeners.push(Listener {
-                name,
-                hostname,
-                port: port as u32,
-                protocol,
-                allowed_routes,
-            });
-        }
-        Ok(Gateway { meta, listeners })
+        let listeners = read_listeners(&spec)?;
+        let allowed_listeners = match spec.get("allowedListeners") {
+            Some(allowed) => read_allowed_listeners(&allowed)?,
+            None => ListenersFrom::None,
+        };
+        Ok(Gateway {
+            meta,
+            listeners,
+            allowed_listeners,
+        })
     }
+}
+
+/// `spec.listeners` of a Gateway or a ListenerSet; names must be unique in the list.
+pub(crate) fn read_listeners(spec: &Obj<'_>) -> Read<Vec<Listener>> {
+    let mut listeners: Vec<Listener> = Vec::new();
+    for listener in spec.list("listeners")? {
+        listener.check_keys(
+            &["name", "hostname", "port", "protocol", "tls", "allowedRoutes"],
+            &[],
+        )?;
+        let name = listener.req_str("name")?.to_string();
+        if listeners.iter().any(|l| l.name == name) {
+            return Err(listener.error(format!("listener name {name:?} is used twice")));
+        }
+        let hostname = match listener.get("hostname") {
+            Some(h) => Some(validate_hostname(&h, true)?),
+            None => None,
+        };
+        let port = listener
+            .int("port", 1, 65535)?
+            .ok_or_else(|| listener.error("listener needs `port`"))?;
+        let protocol = listener.req_str("protocol")?.to_string();
+        let allowed_routes = match listener.get("allowedRoutes") {
+            Some(allowed) => read_allowed_routes(&allowed)?,
+            None => AllowedRoutes::default(),
+        };
+        listeners.push(Listener {
+            name,
+            hostname,
+            port: port as u32,
+            protocol,
+            allowed_routes,
+        });
+    }
+    Ok(listeners)
+}
+
+fn read_allowed_listeners(allowed: &Obj<'_>) -> Read<ListenersFrom> {
+    allowed.check_keys(&["namespaces"], &[])?;
+    let Some(namespaces) = allowed.get("namespaces") else {
+        return Ok(ListenersFrom::None);
+    };
+    namespaces.check_keys(&["from", "selector"], &[])?;
+    Ok(match namespaces.str("from")?.unwrap_or("None") {
+        "None" => ListenersFrom::None,
+        "Same" => ListenersFrom::Same,
+        "All" => ListenersFrom::All,
+        "Selector" => ListenersFrom::Selector(read_label_selector(&namespaces.require("selector")?)?),
+        other => {
+            return Err(namespaces.error(format!(
+                "unknown `from` value {other:?} (None, Same, All or Selector)"
+            )));
+        }
+    })
+}
+
+/// A Kubernetes `LabelSelector` (`matchLabels`, `matchExpressions`).
+fn read_label_selector(selector: &Obj<'_>) -> Read<LabelSelector> {
+    selector.check_keys(&["matchLabels", "matchExpressions"], &[])?;
+    let mut expressions = Vec::new();
+    for expression in selector.list("matchExpressions")? {
+        expression.check_keys(&["key", "operator", "values"], &[])?;
+        let operator = expression.req_str("operator")?;
+        if !matches!(operator, "In" | "NotIn" | "Exists" | "DoesNotExist") {
+            return Err(expression.error(format!("unknown operator {operator:?}")));
+        }
+        let values = expression
+            .list("values")?
+            .iter()
+            .map(|v| v.as_str().map(str::to_string))
+            .collect::<Read<_>>()?;
+        expressions.push((
+            expression.req_str("key")?.to_string(),
+            operator.to_string(),
+            values,
+        ));
+    }
+    Ok(LabelSelector {
+        match_labels: selector.string_map("matchLabels")?,
+        match_expressions: expressions,
+    })
 }
 
 fn read_allowed_routes(allowed: &Obj<'_>) -> Read<AllowedRoutes> {
@@ -246,32 +323,7 @@ fn read_allowed_routes(allowed: &Obj<'_>) -> Read<AllowedRoutes> {
         result.from = match namespaces.str("from")?.unwrap_or("Same") {
             "Same" => NamespacesFrom::Same,
             "All" => NamespacesFrom::All,
-            "Selector" => {
-                let selector = namespaces.require("selector")?;
-                selector.check_keys(&["matchLabels", "matchExpressions"], &[])?;
-                let mut expressions = Vec::new();
-                for expression in selector.list("matchExpressions")? {
-                    expression.check_keys(&["key", "operator", "values"], &[])?;
-                    let operator = expression.req_str("operator")?;
-                    if !matches!(operator, "In" | "NotIn" | "Exists" | "DoesNotExist") {
-                        return Err(expression.error(format!("unknown operator {operator:?}")));
-                    }
-                    let values = expression
-                        .list("values")?
-                        .iter()
-                        .map(|v| v.as_str().map(str::to_string))
-                        .collect::<Read<_>>()?;
-                    expressions.push((
-                        expression.req_str("key")?.to_string(),
-                        operator.to_string(),
-                        values,
-                    ));
-                }
-                NamespacesFrom::Selector(LabelSelector {
-                    match_labels: selector.string_map("matchLabels")?,
-                    match_expressions: expressions,
-                })
-            }
+            "Selector" => NamespacesFrom::Selector(read_label_selector(&namespaces.require("selector")?)?),
             other => return Err(namespaces.error(format!("unknown `from` value {other:?}"))),
         };
     }
@@ -287,7 +339,7 @@ fn read_allowed_routes(allowed: &Obj<'_>) -> Read<AllowedRoutes> {
 }
 
 /// RFC 1123 hostname, lowercase, at most one leading `*.` (listener and route hostnames).
-fn validate_hostname(node: &Obj<'_>, wildcard_allowed: bool) -> Read<String> {
+pub(crate) fn validate_hostname(node: &Obj<'_>, wildcard_allowed: bool) -> Read<String> {
     let text = node.as_str()?;
     let body = if wildcard_allowed {
         text.strip_prefix("*.").unwrap_or(text)
@@ -358,7 +410,7 @@ impl HttpRoute {
     }
 }
 
-fn read_parent_ref(node: &Obj<'_>) -> Read<ParentRef> {
+pub(crate) fn read_parent_ref(node: &Obj<'_>) -> Read<ParentRef> {
     node.check_keys(
         &["group", "kind", "namespace", "name", "sectionName", "port"],
         &[],
@@ -529,7 +581,7 @@ fn read_match(node: &Obj<'_>) -> Read<RouteMatch> {
     })
 }
 
-fn read_string_match(node: &Obj<'_>) -> Read<(StringMatchType, String, String)> {
+pub(crate) fn read_string_match(node: &Obj<'_>) -> Read<(StringMatchType, String, String)> {
     node.check_keys(&["type", "name", "value"], &[])?;
     let kind = match node.str("type")?.unwrap_or("Exact") {
         "Exact" => StringMatchType::Exact,
@@ -548,7 +600,7 @@ fn read_string_match(node: &Obj<'_>) -> Read<(StringMatchType, String, String)> 
     Ok((kind, name, value))
 }
 
-fn check_regex(node: &Obj<'_>, pattern: &str) -> Read<()> {
+pub(crate) fn check_regex(node: &Obj<'_>, pattern: &str) -> Read<()> {
     if pattern.len() > switchyard_bytecode::MAX_REGEX_LEN {
         return Err(node.error(format!(
             "regex longer than {} bytes",
@@ -616,14 +668,14 @@ fn has_valid_path_characters(value: &str) -> bool {
     true
 }
 
-fn is_header_name(name: &str) -> bool {
+pub(crate) fn is_header_name(name: &str) -> bool {
     !name.is_empty()
         && name
             .bytes()
             .all(|c| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c))
 }
 
-fn read_backend_ref(node: &Obj<'_>) -> Read<BackendRef> {
+pub(crate) fn read_backend_ref(node: &Obj<'_>) -> Read<BackendRef> {
     node.check_keys(
         &["group", "kind", "name", "namespace", "port", "weight", "filters"],
         &[],

@@ -1,0 +1,322 @@
+//! Lowering one GRPCRoute: every match of every rule becomes a bytecode entry.
+//!
+//! On the wire a gRPC call is `POST /<service>/<method>` (HTTP/2), so a method match is a
+//! condition on the path, as Istio lowers it (`pilot/pkg/config/kube/gateway/
+//! conversion.go`, `createGRPCURIMatch`):
+//!
+//! | `method` match | path condition |
+//! |---|---|
+//! | none | any path (every gRPC request) |
+//! | Exact, service and method | exactly `/S/M` |
+//! | Exact, service only | element-wise prefix `/S` (`/S/<anything>`) |
+//! | Exact, method only | regex `/[^/]+/M` |
+//! | RegularExpression | regex `/(?:S)/(?:M)`, `.+` for an unset side |
+//!
+//! No condition says the request is gRPC (no `content-type` check; Istio adds none).
+//! A call no entry matches gets the proxy's 404, which gRPC clients report as
+//! `Unimplemented`, the status the spec asks for.
+
+use switchyard_bytecode::SourceKind;
+use switchyard_bytecode::ir::{
+    ActionIr, BackendIr, EntryIr, FilterIr, HeaderEditIr, PathIr, PredicateIr, ServiceIr, SourceIr,
+};
+
+use crate::diag::Diagnostics;
+use crate::resources::filters::{Filter, HeaderModifier};
+use crate::resources::{BackendRef, GrpcMatch, GrpcRoute, MethodMatch, Resources, Route, StringMatchType};
+
+use super::backends::{ClusterNaming, Unresolved};
+use super::precedence::GrpcPrecedence;
+use super::route_warning;
+
+/// Lowers every match of every rule of `route`, reporting unresolved references.
+pub fn lower_grpc_route(
+    route: &GrpcRoute,
+    resources: &Resources,
+    naming: &ClusterNaming,
+    diagnostics: &mut Diagnostics,
+) -> Vec<(GrpcPrecedence, EntryIr)> {
+    let mut entries = Vec::new();
+    for (rule_index, rule) in route.rules.iter().enumerate() {
+        let filters = lower_filters(&rule.filters, route, resources, naming);
+        for (filter, why) in &filters.unresolved_mirrors {
+            diagnostics.push(route_warning(
+                route,
+                format!("spec.rules[{rule_index}].filters[{filter}].requestMirror.backendRef"),
+                format!("does not resolve ({}); the mirror is dropped", why.reason()),
+            ));
+        }
+        let mut backends = Vec::new();
+        for (i, reference) in rule.backend_refs.iter().enumerate() {
+            let mut backend = match resolve(reference, route, resources, naming) {
+                Ok(backend) => backend,
+                Err((why, backend)) => {
+                    diagnostics.push(route_warning(
+                        route,
+                        format!("spec.rules[{rule_index}].backendRefs[{i}]"),
+                        format!(
+                            "{} {:?} does not resolve ({}); its share is answered 500",
+                            reference.kind,
+                            reference.name,
+                            why.reason()
+                        ),
+                    ));
+                    backend
+                }
+            };
+            // Backend filters run only when this backend is chosen; an unresolved mirror
+            // among them is dropped like a rule-level one.
+            let own = lower_filters(&reference.filters, route, resources, naming);
+            for (filter, why) in &own.unresolved_mirrors {
+                diagnostics.push(route_warning(
+                    route,
+                    format!(
+                        "spec.rules[{rule_index}].backendRefs[{i}].filters[{filter}].requestMirror.backendRef"
+                    ),
+                    format!("does not resolve ({}); the mirror is dropped", why.reason()),
+                ));
+            }
+            backend.filters = own.steps;
+            backends.push(backend);
+        }
+        for (match_index, m) in rule.matches.iter().enumerate() {
+            let precedence = GrpcPrecedence::of(
+                m,
+                route.meta.creation_timestamp.as_deref(),
+                route.meta.key(),
+                rule_index,
+                match_index,
+            );
+            let entry = EntryIr {
+                path: method_path(m.method.as_ref()),
+                predicates: header_predicates(m),
+                filters: filters.steps.clone(),
+                action: ActionIr::Forward(backends.clone()),
+                source: SourceIr {
+                    kind: SourceKind::GrpcRoute,
+                    namespace: route.meta.namespace.clone(),
+                    name: route.meta.name.clone(),
+                    rule: rule_index as u16,
+                    match_index: match_index as u16,
+                },
+            };
+            entries.push((precedence, entry));
+        }
+    }
+    entries
+}
+
+/// The path condition of a method match (see the table in the module documentation).
+pub fn method_path(method: Option<&MethodMatch>) -> PathIr {
+    let Some(m) = method else {
+        return PathIr::Prefix(Vec::new());
+    };
+    match (m.kind, &m.service, &m.method) {
+        (StringMatchType::Exact, Some(service), Some(method)) => {
+            PathIr::Exact(format!("/{service}/{method}"))
+        }
+        // `/S` as an element-wise prefix matches `/S/M` for every M (and `/S` itself).
+        (StringMatchType::Exact, Some(service), None) => PathIr::Prefix(vec![service.clone()]),
+        _ => PathIr::Regex(m.path_regex()),
+    }
+}
+
+/// gRPC metadata matches are header matches ("same semantics as HTTP").
+fn header_predicates(m: &GrpcMatch) -> Vec<PredicateIr> {
+    m.headers
+        .iter()
+        .map(|header| match header.kind {
+            StringMatchType::Exact => PredicateIr::HeaderExact {
+                name: header.name.clone(),
+                value: header.value.clone(),
+            },
+            StringMatchType::RegularExpression => PredicateIr::HeaderRegex {
+                name: header.name.clone(),
+                pattern: header.value.clone(),
+            },
+        })
+        .collect()
+}
+
+/// What a GRPCRoute filter list lowers to.
+#[derive(Debug, Default)]
+struct Lowered {
+    steps: Vec<FilterIr>,
+    /// (filter index, reason) of mirrors whose backend did not resolve.
+    unresolved_mirrors: Vec<(usize, Unresolved)>,
+}
+
+/// GRPCRoute filters, in their listed order: header modifiers and mirrors (the reader
+/// refuses every other type).
+fn lower_filters(
+    filters: &[Filter],
+    route: &GrpcRoute,
+    resources: &Resources,
+    naming: &ClusterNaming,
+) -> Lowered {
+    let mut lowered = Lowered::default();
+    for (index, filter) in filters.iter().enumerate() {
+        match filter {
+            Filter::RequestHeaderModifier(m) => header_steps(m, FilterIr::RequestHeader, &mut lowered.steps),
+            Filter::ResponseHeaderModifier(m) => {
+                header_steps(m, FilterIr::ResponseHeader, &mut lowered.steps)
+            }
+            Filter::RequestMirror(mirror) => {
+                let backend = match resolve(&mirror.backend, route, resources, naming) {
+                    Ok(backend) => backend,
+                    Err((why, backend)) => {
+                        lowered.unresolved_mirrors.push((index, why));
+                        backend
+                    }
+                };
+                lowered.steps.push(FilterIr::Mirror {
+                    backend,
+                    per_million: mirror.per_million,
+                });
+            }
+            // Refused when the route is read.
+            Filter::RequestRedirect(_) | Filter::UrlRewrite(_) | Filter::Cors(_) => {}
+        }
+    }
+    lowered
+}
+
+/// `set`, then `add`, then `remove` (names are distinct across the three).
+fn header_steps(m: &HeaderModifier, wrap: fn(HeaderEditIr) -> FilterIr, steps: &mut Vec<FilterIr>) {
+    steps.extend(
+        m.set
+            .iter()
+            .map(|(n, v)| wrap(HeaderEditIr::Set(n.clone(), v.clone()))),
+    );
+    steps.extend(
+        m.add
+            .iter()
+            .map(|(n, v)| wrap(HeaderEditIr::Add(n.clone(), v.clone()))),
+    );
+    steps.extend(m.remove.iter().map(|n| wrap(HeaderEditIr::Remove(n.clone()))));
+}
+
+/// Resolves one backendRef (or mirror target) of a GRPCRoute: a core Service port, in
+/// the route's namespace or in one whose ReferenceGrant admits GRPCRoutes from it.
+/// An unresolved reference keeps its weight without a cluster, so its share is answered
+/// with the proxy's 500, as for HTTPRoute. (The spec asks for `UNAVAILABLE`; gRPC
+/// clients map an HTTP 500 without `grpc-status` to `UNKNOWN`. Answering 503, which they
+/// map to `UNAVAILABLE`, needs a per-route failure status in the bytecode.)
+///
+/// `backends::resolve` is the HTTPRoute twin of this function; they differ in the route
+/// kind a ReferenceGrant must admit.
+pub(crate) fn resolve(
+    backend: &BackendRef,
+    route: &GrpcRoute,
+    resources: &Resources,
+    naming: &ClusterNaming,
+) -> Result<BackendIr, (Unresolved, BackendIr)> {
+    let namespace = backend.namespace.as_deref().unwrap_or(&route.meta.namespace);
+    let unresolved = |why| {
+        (
+            why,
+            BackendIr {
+                weight: backend.weight,
+                cluster: None,
+                service: None,
+                filters: Vec::new(),
+            },
+        )
+    };
+    if !(backend.group.is_empty() && backend.kind == "Service") {
+        return Err(unresolved(Unresolved::InvalidKind));
+    }
+    if namespace != route.meta.namespace && !granted(resources, route, namespace, &backend.name) {
+        return Err(unresolved(Unresolved::RefNotPermitted));
+    }
+    let Some(port) = backend.port else {
+        return Err(unresolved(Unresolved::BackendNotFound));
+    };
+    match resources.service(namespace, &backend.name) {
+        Some(service) if service.has_port(port) => Ok(BackendIr {
+            weight: backend.weight,
+            cluster: Some(naming.name(namespace, &backend.name, port)),
+            service: Some(ServiceIr {
+                namespace: namespace.to_string(),
+                name: backend.name.clone(),
+                port,
+            }),
+            filters: Vec::new(),
+        }),
+        _ => Err(unresolved(Unresolved::BackendNotFound)),
+    }
+}
+
+/// A ReferenceGrant in `to_namespace` admitting this route's kind from its namespace to
+/// the Service (`from` and `to` entries are ORed; a `to` without name covers all).
+fn granted(resources: &Resources, route: &GrpcRoute, to_namespace: &str, service: &str) -> bool {
+    resources
+        .reference_grants
+        .iter()
+        .filter(|g| g.meta.namespace == to_namespace)
+        .any(|grant| {
+            grant.from.iter().any(|(group, kind, ns)| {
+                group == "gateway.networking.k8s.io" && kind == GrpcRoute::KIND && *ns == route.meta.namespace
+            }) && grant.to.iter().any(|(group, kind, name)| {
+                group.is_empty() && kind == "Service" && name.as_deref().is_none_or(|n| n == service)
+            })
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn method(kind: StringMatchType, service: Option<&str>, method: Option<&str>) -> MethodMatch {
+        MethodMatch {
+            kind,
+            service: service.map(str::to_string),
+            method: method.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn exact_service_and_method_is_an_exact_path() {
+        assert_eq!(
+            method_path(Some(&method(
+                StringMatchType::Exact,
+                Some("pkg.Svc"),
+                Some("Get")
+            ))),
+            PathIr::Exact("/pkg.Svc/Get".into())
+        );
+    }
+
+    #[test]
+    fn exact_service_only_is_a_one_segment_prefix() {
+        assert_eq!(
+            method_path(Some(&method(StringMatchType::Exact, Some("pkg.Svc"), None))),
+            PathIr::Prefix(vec!["pkg.Svc".into()])
+        );
+    }
+
+    #[test]
+    fn exact_method_only_matches_any_service() {
+        assert_eq!(
+            method_path(Some(&method(StringMatchType::Exact, None, Some("Get")))),
+            PathIr::Regex("/[^/]+/Get".into())
+        );
+    }
+
+    #[test]
+    fn regular_expression_sides_default_to_any() {
+        assert_eq!(
+            method_path(Some(&method(
+                StringMatchType::RegularExpression,
+                Some("pkg\\..*"),
+                None
+            ))),
+            PathIr::Regex("/(?:pkg\\..*)/(?:.+)".into())
+        );
+    }
+
+    #[test]
+    fn no_method_matches_every_call() {
+        assert_eq!(method_path(None), PathIr::Prefix(Vec::new()));
+    }
+}

@@ -9,6 +9,8 @@ use crate::gateway_api::backends::{ClusterNaming, ISTIO_TEMPLATE};
 use crate::gateway_api::compile_gateway;
 use crate::gateway_api::mesh::compile_mesh;
 use crate::input::Document;
+use crate::istio::compile_istio_gateway;
+use crate::istio::mesh::apply_mesh_virtual_services;
 use crate::resources::{Gateway, Resources};
 
 /// The header the plugin sets by default.
@@ -22,8 +24,12 @@ pub enum Target {
     /// A Gateway API Gateway, `namespace/name` or `name` (namespace `default`); `None`
     /// when the inputs hold exactly one Gateway.
     Gateway(Option<String>),
-    /// The sidecar of a client in this namespace (GAMMA: routes with Service parents).
+    /// The sidecar of a client in this namespace (GAMMA: routes with Service parents;
+    /// Istio: VirtualServices bound to `mesh`).
     Mesh(String),
+    /// The proxy selected by this Istio Gateway's selector (`namespace/name` or `name`),
+    /// serving every Istio Gateway with the same selector.
+    IstioGateway(String),
 }
 
 /// The port a mesh request arrives on when a test does not say.
@@ -103,8 +109,15 @@ pub fn compile(documents: &[Document], options: &CompileOptions) -> Result<Compi
             (format!("gateway {}", gateway.meta.key()), listeners, default_port)
         }
         Target::Mesh(namespace) => {
-            let listeners = compile_mesh(namespace, &resources, &naming, &mut diagnostics);
+            let mut listeners = compile_mesh(namespace, &resources, &naming, &mut diagnostics);
+            apply_mesh_virtual_services(namespace, &resources, &naming, &mut diagnostics, &mut listeners);
             (format!("mesh {namespace}"), listeners, MESH_DEFAULT_PORT)
+        }
+        Target::IstioGateway(key) => {
+            match compile_istio_gateway(key, &resources, &naming, &mut diagnostics) {
+                Ok(compiled) => compiled,
+                Err(message) => return fail(diagnostics, message),
+            }
         }
     };
     let ir = ProgramIr {

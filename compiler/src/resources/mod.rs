@@ -6,6 +6,9 @@ pub mod core;
 pub mod duration;
 pub mod filters;
 pub mod gateway_api;
+pub mod grpcroute;
+pub mod istio;
+pub mod listenerset;
 pub mod meta;
 pub mod read;
 
@@ -17,6 +20,8 @@ pub use self::gateway_api::{
     AllowedRoutes, BackendRef, Gateway, HeaderMatch, HttpRoute, Listener, ParentRef, PathMatch, PathType,
     QueryMatch, ReferenceGrant, RouteMatch, RouteRule, StringMatchType,
 };
+pub use self::grpcroute::{GrpcMatch, GrpcRoute, GrpcRule, MethodMatch};
+pub use self::listenerset::ListenerSet;
 pub use self::meta::Meta;
 
 /// Every resource Switchyard understands, from all inputs.
@@ -24,9 +29,15 @@ pub use self::meta::Meta;
 pub struct Resources {
     pub gateways: Vec<Gateway>,
     pub http_routes: Vec<HttpRoute>,
+    pub grpc_routes: Vec<GrpcRoute>,
+    pub listener_sets: Vec<ListenerSet>,
     pub reference_grants: Vec<ReferenceGrant>,
     pub services: Vec<Service>,
     pub namespaces: Vec<Namespace>,
+    /// Istio `networking.istio.io` kinds.
+    pub istio_gateways: Vec<istio::IstioGateway>,
+    pub virtual_services: Vec<istio::VirtualService>,
+    pub destination_rules: Vec<istio::DestinationRule>,
 }
 
 const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
@@ -76,32 +87,59 @@ impl Resources {
         let meta = Meta::read(file, kind, node)?;
         let resource = format!("{kind} {}", meta.key());
         let supported = match (group, kind) {
+            (istio::ISTIO_GROUP, "Gateway" | "VirtualService" | "DestinationRule") => {
+                istio::ISTIO_VERSIONS.contains(&version)
+            }
             (GATEWAY_GROUP, "Gateway" | "HTTPRoute") => matches!(version, "v1" | "v1beta1"),
+            (GATEWAY_GROUP, "GRPCRoute" | "ListenerSet") => version == "v1",
             (GATEWAY_GROUP, "ReferenceGrant") => matches!(version, "v1" | "v1beta1"),
             ("", "Service" | "Namespace") => version == "v1",
             _ => false,
         };
         if !supported {
-            let what = if group == GATEWAY_GROUP && matches!(kind, "Gateway" | "HTTPRoute" | "ReferenceGrant")
-            {
+            let what = if group == GATEWAY_GROUP
+                && matches!(
+                    kind,
+                    "Gateway" | "HTTPRoute" | "GRPCRoute" | "ListenerSet" | "ReferenceGrant"
+                ) {
                 format!("{api_version} is not a served version of {kind}; skipped")
             } else {
                 format!("{kind} ({api_version}) does not affect routing here; skipped")
             };
             return Ok(Some(Diagnostic::note(location, what).with_resource(resource)));
         }
-        if let Some((_, first)) = seen.iter().find(|(k, m)| k == kind && m.key() == meta.key()) {
+        // An Istio Gateway and a Gateway API Gateway may share a name.
+        let seen_kind = if group == istio::ISTIO_GROUP {
+            format!("{kind}.{group}")
+        } else {
+            kind.to_string()
+        };
+        if let Some((_, first)) = seen
+            .iter()
+            .find(|(k, m)| *k == seen_kind && m.key() == meta.key())
+        {
             return Err(Diagnostic::error(
                 location,
                 format!("defined twice; first at {}:{}", first.file, first.line),
             )
             .with_resource(resource));
         }
-        seen.push((kind.to_string(), meta.clone()));
+        seen.push((seen_kind, meta.clone()));
         let root = read::Obj::root(file, &resource, node);
         match kind {
+            "Gateway" if group == istio::ISTIO_GROUP => {
+                self.istio_gateways.push(istio::IstioGateway::read(&root, meta)?)
+            }
+            "VirtualService" => self
+                .virtual_services
+                .push(istio::VirtualService::read(&root, meta)?),
+            "DestinationRule" => self
+                .destination_rules
+                .push(istio::DestinationRule::read(&root, meta)?),
             "Gateway" => self.gateways.push(Gateway::read(&root, meta)?),
             "HTTPRoute" => self.http_routes.push(HttpRoute::read(&root, meta)?),
+            "GRPCRoute" => self.grpc_routes.push(GrpcRoute::read(&root, meta)?),
+            "ListenerSet" => self.listener_sets.push(ListenerSet::read(&root, meta)?),
             "ReferenceGrant" => self.reference_grants.push(ReferenceGrant::read(&root, meta)?),
             "Service" => self.services.push(Service::read(&root, meta)?),
             _ => self.namespaces.push(Namespace::read(&root, meta)?),
@@ -113,9 +151,14 @@ impl Resources {
     fn sort(&mut self) {
         self.gateways.sort_by_key(|a| a.meta.key());
         self.http_routes.sort_by_key(|a| a.meta.key());
+        self.grpc_routes.sort_by_key(|a| a.meta.key());
+        self.listener_sets.sort_by_key(|a| a.meta.key());
         self.reference_grants.sort_by_key(|a| a.meta.key());
         self.services.sort_by_key(|a| a.meta.key());
         self.namespaces.sort_by(|a, b| a.meta.name.cmp(&b.meta.name));
+        self.istio_gateways.sort_by_key(|a| a.meta.key());
+        self.virtual_services.sort_by_key(|a| a.meta.key());
+        self.destination_rules.sort_by_key(|a| a.meta.key());
     }
 
     pub fn service(&self, namespace: &str, name: &str) -> Option<&Service> {
@@ -137,5 +180,42 @@ impl Resources {
             labels.push(("kubernetes.io/metadata.name".to_string(), name.to_string()));
         }
         labels
+    }
+}
+
+/// What attachment, backend resolution and diagnostics need to know about a route of
+/// any kind (HTTPRoute, GRPCRoute).
+pub trait Route {
+    /// The Kubernetes kind, e.g. `HTTPRoute`.
+    const KIND: &'static str;
+    fn meta(&self) -> &Meta;
+    fn parent_refs(&self) -> &[ParentRef];
+    /// `spec.hostnames` (empty: the listener's).
+    fn hostnames(&self) -> &[String];
+}
+
+impl Route for HttpRoute {
+    const KIND: &'static str = "HTTPRoute";
+    fn meta(&self) -> &Meta {
+        &self.meta
+    }
+    fn parent_refs(&self) -> &[ParentRef] {
+        &self.parent_refs
+    }
+    fn hostnames(&self) -> &[String] {
+        &self.hostnames
+    }
+}
+
+impl Route for GrpcRoute {
+    const KIND: &'static str = "GRPCRoute";
+    fn meta(&self) -> &Meta {
+        &self.meta
+    }
+    fn parent_refs(&self) -> &[ParentRef] {
+        &self.parent_refs
+    }
+    fn hostnames(&self) -> &[String] {
+        &self.hostnames
     }
 }

@@ -1,0 +1,140 @@
+//! VirtualServices bound to `mesh`, for the sidecar of a client in one namespace.
+//!
+//! Istio on a sidecar: a VirtualService applies when it is bound to `mesh` (`gateways`
+//! omitted or listing `mesh`), exported to the client's namespace, and names a Service
+//! host. "No merge; the **oldest** VS (then name, namespace) owns the host".
+//!
+//! GAMMA HTTPRoutes become VirtualServices in Istio too (one per Service, with the
+//! routes' creation time), so a Service with both is owned by the older of the two.
+//! Switchyard compares the VirtualService's creation time with the oldest HTTPRoute
+//! naming the Service; when neither has one (manifests not read back from a cluster),
+//! the VirtualService wins.
+
+use std::collections::BTreeMap;
+
+use switchyard_bytecode::ir::{HostPattern, ListenerIr, VhostIr};
+
+use crate::diag::Diagnostics;
+use crate::gateway_api::backends::ClusterNaming;
+use crate::resources::istio::{VirtualService, visible};
+use crate::resources::{Resources, Service};
+
+use super::bind::{creation_order, vs_gateways};
+use super::delegate::flatten;
+use super::destination::service_name;
+use super::lower::{Proxy, Scope, lower_rules};
+use super::resolved_hosts;
+
+/// Replaces, in `listeners` (the GAMMA program for `namespace`), the routes of every
+/// Service owned by a mesh VirtualService.
+pub fn apply_mesh_virtual_services(
+    namespace: &str,
+    resources: &Resources,
+    naming: &ClusterNaming,
+    diagnostics: &mut Diagnostics,
+    listeners: &mut Vec<ListenerIr>,
+) {
+    // service key -> owning VirtualService
+    let mut owners: BTreeMap<(String, String), &VirtualService> = BTreeMap::new();
+    for vs in &resources.virtual_services {
+        if vs.hosts.is_empty()
+            || !vs_gateways(vs).iter().any(|g| g == "mesh")
+            || !visible(&vs.export_to, &vs.meta.namespace, namespace)
+        {
+            continue;
+        }
+        for host in resolved_hosts(vs, &naming.cluster_domain) {
+            let Some((ns, name)) = service_name(&host, &naming.cluster_domain) else {
+                continue;
+            };
+            if resources.service(ns, name).is_none() {
+                continue;
+            }
+            let slot = owners.entry((ns.to_string(), name.to_string())).or_insert(vs);
+            if creation_order(&vs.meta, &slot.meta).is_lt() {
+                *slot = vs;
+            }
+        }
+    }
+    for ((ns, name), vs) in owners {
+        let Some(service) = resources.service(&ns, &name) else {
+            continue;
+        };
+        if gamma_is_older(service, vs, resources) {
+            continue;
+        }
+        let rules = flatten(vs, resources, diagnostics);
+        for port in &service.ports {
+            let proxy = Proxy {
+                namespace: namespace.to_string(),
+                labels: Vec::new(),
+                gateway: "mesh".to_string(),
+                listener_port: port.port,
+            };
+            let scope = Scope {
+                resources,
+                naming,
+                proxy: &proxy,
+            };
+            let entries: Vec<_> = lower_rules(&rules, &scope, diagnostics)
+                .into_iter()
+                .map(|(e, _)| e)
+                .collect();
+            let listener = match listeners.iter().position(|l| l.port == port.port) {
+                Some(i) => &mut listeners[i],
+                None => {
+                    listeners.push(ListenerIr {
+                        port: port.port,
+                        vhosts: Vec::new(),
+                    });
+                    listeners.sort_by_key(|l| l.port);
+                    let i = listeners.iter().position(|l| l.port == port.port).unwrap_or(0);
+                    &mut listeners[i]
+                }
+            };
+            for host in service_hosts(service, namespace, &naming.cluster_domain) {
+                match listener.vhosts.iter_mut().find(|v| v.host == host) {
+                    Some(vhost) => vhost.entries = entries.clone(),
+                    None => listener.vhosts.push(VhostIr {
+                        host,
+                        fallback: false,
+                        entries: entries.clone(),
+                    }),
+                }
+            }
+        }
+    }
+}
+
+/// Whether an HTTPRoute naming `service` as its parent is older than `vs`.
+fn gamma_is_older(service: &Service, vs: &VirtualService, resources: &Resources) -> bool {
+    let Some(vs_time) = &vs.meta.creation_timestamp else {
+        return false;
+    };
+    resources.http_routes.iter().any(|route| {
+        route.parent_refs.iter().any(|p| {
+            p.group.is_empty()
+                && p.kind == "Service"
+                && p.name == service.meta.name
+                && p.namespace.as_deref().unwrap_or(&route.meta.namespace) == service.meta.namespace
+        }) && route
+            .meta
+            .creation_timestamp
+            .as_ref()
+            .is_some_and(|t| t < vs_time)
+    })
+}
+
+/// The names a client in `namespace` uses for `service` (as for GAMMA routes).
+fn service_hosts(service: &Service, namespace: &str, domain: &str) -> Vec<HostPattern> {
+    let (name, ns) = (&service.meta.name, &service.meta.namespace);
+    let mut hosts = vec![
+        HostPattern::Exact(format!("{name}.{ns}")),
+        HostPattern::Exact(format!("{name}.{ns}.svc")),
+        HostPattern::Exact(format!("{name}.{ns}.svc.{domain}")),
+    ];
+    if ns == namespace {
+        hosts.insert(0, HostPattern::Exact(name.clone()));
+    }
+    hosts
+}

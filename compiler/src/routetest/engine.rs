@@ -1,10 +1,12 @@
 //! Engines send one request through a compiled program and report what happened, in the
-//! same terms whatever runs underneath: the evaluator in-process (`native`) or the real
-//! plugin `.wasm` in the wasmtime host (`wasm`).
+//! same terms whatever runs underneath: the evaluator in-process (`native`), the real
+//! plugin `.wasm` in the wasmtime host (`wasm`), or a real Envoy (`envoy`, in
+//! `super::envoy`).
 
 use std::path::{Path, PathBuf};
 
 use switchyard_bytecode::{Program, Request, Scratch, apply_header_ops};
+#[cfg(feature = "wasm-engine")]
 use switchyard_host_harness::{HttpRequest, Plugin, Vm, VmOptions};
 
 /// A request as the client sends it.
@@ -50,6 +52,12 @@ pub struct UpstreamSeen {
 /// One way of running requests.
 pub trait Engine {
     fn send(&mut self, request: &SentRequest) -> Result<Observed, String>;
+
+    /// Whether the engine's random draws are seeded per case (weighted choices repeat
+    /// exactly). A real Envoy's plugin seeds itself from the clock.
+    fn deterministic(&self) -> bool {
+        true
+    }
 }
 
 /// The backend a cluster name stands for, as the program records it.
@@ -155,17 +163,20 @@ impl Engine for NativeEngine {
 }
 
 /// The real plugin `.wasm`, run by the wasmtime host harness.
+#[cfg(feature = "wasm-engine")]
 pub struct WasmEngine {
     vm: Vm,
     program: Program,
 }
 
+#[cfg(feature = "wasm-engine")]
 impl core::fmt::Debug for WasmEngine {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("WasmEngine").finish_non_exhaustive()
     }
 }
 
+#[cfg(feature = "wasm-engine")]
 impl WasmEngine {
     pub fn new(plugin: &Plugin, program_bytes: &[u8], seed: u64) -> Result<Self, String> {
         let program = Program::from_bytes(program_bytes).map_err(|e| format!("program refused: {e}"))?;
@@ -182,6 +193,7 @@ impl WasmEngine {
     }
 }
 
+#[cfg(feature = "wasm-engine")]
 impl Engine for WasmEngine {
     fn send(&mut self, sent: &SentRequest) -> Result<Observed, String> {
         let mut headers = vec![
@@ -259,6 +271,7 @@ impl Engine for WasmEngine {
 }
 
 /// The request headers Envoy's router reads and removes (see the plugin's `envoy` module).
+#[cfg(feature = "wasm-engine")]
 const ROUTER_CONTROLS: [&str; 6] = [
     "x-envoy-fault-delay-request",
     REQUEST_TIMEOUT,
@@ -267,6 +280,7 @@ const ROUTER_CONTROLS: [&str; 6] = [
     "x-envoy-retry-on",
     "x-envoy-retriable-status-codes",
 ];
+#[cfg(feature = "wasm-engine")]
 const REQUEST_TIMEOUT: &str = "x-envoy-upstream-rq-timeout-ms";
 
 /// The plugin module's file name after `cargo build -p switchyard-plugin --target wasm32-wasip1 --profile wasm`.

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod engine;
+pub mod envoy;
 pub mod file;
 
 use std::path::PathBuf;
@@ -11,7 +12,11 @@ use crate::diag::{Diagnostic, Diagnostics, Location, Severity};
 use crate::input::{Document, load_inputs};
 
 use self::check::{check, check_distribution};
-use self::engine::{Engine, NativeEngine, Observed, SentRequest, WasmEngine, find_plugin};
+#[cfg(feature = "wasm-engine")]
+use self::engine::WasmEngine;
+use self::engine::{Engine, NativeEngine, Observed, SentRequest, find_plugin};
+use self::envoy::EnvoyEngine;
+use self::envoy::process::find_envoy;
 use self::file::{Case, TestFile, TestTarget, parse_test_file};
 
 /// Which engine runs the requests.
@@ -28,6 +33,8 @@ pub struct TestOptions {
     pub test_files: Vec<String>,
     pub engine: EngineKind,
     pub wasm: Option<PathBuf>,
+    /// The Envoy binary for the envoy engine (default: `$ENVOY`, then `PATH`).
+    pub envoy: Option<PathBuf>,
     pub verbose: bool,
     pub json: bool,
     pub compile: CompileOptions,
@@ -105,46 +112,59 @@ pub fn run_all(options: &TestOptions) -> Result<Vec<CaseResult>, Diagnostics> {
     if errors.has_errors() {
         return Err(errors);
     }
-    if options.engine == EngineKind::Envoy {
-        return Err(invalid(
-            "<command line>",
-            "--engine envoy is not available yet (see CHANGELOG.md)".into(),
-        ));
-    }
-    let plugin = match options.engine {
+    let runner = match options.engine {
+        EngineKind::Native => Runner::Native,
+        #[cfg(feature = "wasm-engine")]
         EngineKind::Wasm => {
             let path = find_plugin(options.wasm.as_deref()).map_err(|m| invalid("<command line>", m))?;
-            Some(switchyard_host_harness::Plugin::from_file(&path).map_err(|e| {
+            Runner::Wasm(switchyard_host_harness::Plugin::from_file(&path).map_err(|e| {
                 invalid(
                     &path.display().to_string(),
                     format!("cannot load the plugin: {e:#}"),
                 )
             })?)
         }
-        _ => None,
+        #[cfg(not(feature = "wasm-engine"))]
+        EngineKind::Wasm => return Err(invalid("<command line>", WASM_ENGINE_MISSING.to_string())),
+        EngineKind::Envoy => Runner::Envoy {
+            envoy: find_envoy(options.envoy.as_deref()).map_err(|m| invalid("<command line>", m))?,
+            wasm: find_plugin(options.wasm.as_deref()).map_err(|m| invalid("<command line>", m))?,
+        },
     };
     let mut results = Vec::new();
     for file in &files {
-        results.extend(run_file(file, &documents, options, plugin.as_ref())?);
+        results.extend(run_file(file, &documents, options, &runner)?);
     }
     Ok(results)
+}
+
+/// Why `--engine wasm` fails in a build without the wasmtime host harness.
+#[cfg(not(feature = "wasm-engine"))]
+const WASM_ENGINE_MISSING: &str = "--engine wasm: this build of switchyard has no wasm engine; \
+     rebuild switchyard-compiler with its `wasm-engine` feature (on by default), or use --engine native";
+
+/// What each file's engine is made from.
+enum Runner {
+    Native,
+    #[cfg(feature = "wasm-engine")]
+    Wasm(switchyard_host_harness::Plugin),
+    /// One Envoy per file, shared by its cases (starting one takes most of a second).
+    Envoy {
+        envoy: PathBuf,
+        wasm: PathBuf,
+    },
 }
 
 fn run_file(
     file: &TestFile,
     documents: &[Document],
     options: &TestOptions,
-    plugin: Option<&switchyard_host_harness::Plugin>,
+    runner: &Runner,
 ) -> Result<Vec<CaseResult>, Diagnostics> {
     let target = match &file.target {
         TestTarget::Gateway(key) => Target::Gateway(Some(key.clone())),
         TestTarget::Mesh { namespace } => Target::Mesh(namespace.clone()),
-        other => {
-            return Err(invalid(
-                &file.path,
-                format!("target {other:?} is not supported yet (see CHANGELOG.md)"),
-            ));
-        }
+        TestTarget::IstioGateway(key) => Target::IstioGateway(key.clone()),
     };
     let mut compile_options = CompileOptions {
         target,
@@ -154,16 +174,45 @@ fn run_file(
         compile_options.cluster_domain = domain.clone();
     }
     let compiled = compile(documents, &compile_options)?;
+    let mut envoy = match runner {
+        Runner::Envoy { envoy, wasm } => {
+            Some(EnvoyEngine::start(&compiled.bytes, envoy, wasm).map_err(|m| invalid(&file.path, m))?)
+        }
+        _ => None,
+    };
     let mut results = Vec::new();
     for case in &file.cases {
         let seed = seed_for(&file.path, &case.name);
-        let mut engine: Box<dyn Engine> = match plugin {
-            Some(plugin) => {
-                Box::new(WasmEngine::new(plugin, &compiled.bytes, seed).map_err(|m| invalid(&file.path, m))?)
+        let mut fresh: Box<dyn Engine>;
+        let engine: &mut dyn Engine = match (&mut envoy, runner) {
+            (Some(envoy), _) => envoy,
+            #[cfg(feature = "wasm-engine")]
+            (None, Runner::Wasm(plugin)) => {
+                fresh = Box::new(
+                    WasmEngine::new(plugin, &compiled.bytes, seed).map_err(|m| invalid(&file.path, m))?,
+                );
+                fresh.as_mut()
             }
-            None => Box::new(NativeEngine::new(&compiled.bytes, seed).map_err(|m| invalid(&file.path, m))?),
+            (None, _) => {
+                fresh =
+                    Box::new(NativeEngine::new(&compiled.bytes, seed).map_err(|m| invalid(&file.path, m))?);
+                fresh.as_mut()
+            }
         };
-        let (outcome, failures) = run_case(case, compiled.default_port, engine.as_mut());
+        let (mut outcome, mut failures) = run_case(case, compiled.default_port, engine);
+        // An engine with its own randomness misses a distribution now and then (500
+        // draws at 70/30 stray past ±0.05 about once in a hundred runs); upstream
+        // conformance repeats the whole check, and so does this, a few times.
+        let mut tries = 1;
+        while tries < DISTRIBUTION_TRIES
+            && !engine.deterministic()
+            && case.expect.backends.is_some()
+            && !failures.is_empty()
+            && failures.iter().all(|f| f.starts_with("backends."))
+        {
+            (outcome, failures) = run_case(case, compiled.default_port, engine);
+            tries += 1;
+        }
         results.push(CaseResult {
             file: file.path.clone(),
             name: case.name.clone(),
@@ -175,8 +224,18 @@ fn run_file(
     Ok(results)
 }
 
+/// How often a distribution is measured on an engine that is not deterministic before
+/// the case fails.
+const DISTRIBUTION_TRIES: u32 = 3;
+
 /// A stable per-case seed, so weighted cases draw the same numbers on every run.
 fn seed_for(file: &str, case: &str) -> u64 {
+    // The file's name, not its path: results must not depend on where the repository
+    // is checked out.
+    let file = std::path::Path::new(file)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(file);
     let mut hash = 0xcbf2_9ce4_8422_2325u64;
     for byte in file.bytes().chain([0]).chain(case.bytes()) {
         hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);

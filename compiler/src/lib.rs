@@ -3,8 +3,13 @@
 
 pub mod cli;
 pub mod compile;
+pub mod convert;
 pub mod diag;
+pub mod emit;
+pub mod equivalence;
 pub mod gateway_api;
 pub mod input;
+pub mod istio;
 pub mod resources;
 pub mod routetest;
+pub mod status;

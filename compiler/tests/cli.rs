@@ -1320,7 +1320,7 @@ fn gateway_and_mesh_targets_exclude_each_other() {
         let run = switchyard(&args);
         run.expect_code(2);
         assert!(
-            run.stderr.contains("--gateway and --mesh"),
+            run.stderr.contains("choose different targets"),
             "{command}: {}",
             run.stderr
         );

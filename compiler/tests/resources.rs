@@ -590,7 +590,7 @@ kind: TLSRoute
 metadata: {name: g, namespace: ns}
 ---
 apiVersion: networking.istio.io/v1
-kind: Gateway
+kind: Sidecar
 metadata: {name: istio, namespace: ns}
 ";
     let (resources, diagnostics) = read(text);
@@ -611,7 +611,7 @@ metadata: {name: istio, namespace: ns}
             (Some("ConfigMap ns/c"), 5),
             (Some("HTTPRoute ns/old"), 9),
             (Some("TLSRoute ns/g"), 14),
-            (Some("Gateway ns/istio"), 18),
+            (Some("Sidecar ns/istio"), 18),
         ]
     );
     assert!(

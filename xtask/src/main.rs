@@ -7,6 +7,10 @@
 //!   whole test suite (unit tests, the conformance corpus and the examples on the wasm and
 //!   native engines).
 //! - `cargo xtask build-plugin`: only build the plugin module.
+//! - `cargo xtask web [--port N]`: build the browser and Node.js packages (web/) and serve
+//!   the playground on 127.0.0.1; `cargo xtask web-build` only builds them.
+
+mod web;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -18,13 +22,16 @@ const PLUGIN_FILE: &str = "switchyard_plugin.wasm";
 const PLUGIN_SIZE_BUDGET: u64 = 300 * 1024;
 
 fn main() -> ExitCode {
-    let task = std::env::args().nth(1).unwrap_or_default();
+    let args: Vec<String> = std::env::args().collect();
+    let task = args.get(1).cloned().unwrap_or_default();
     let result = match task.as_str() {
         "demo" => demo(),
         "test" => test(),
         "build-plugin" => build_plugin().map(|_| ()),
+        "web" => web::main(&args[2..], true),
+        "web-build" => web::main(&args[2..], false),
         _ => {
-            eprintln!("usage: cargo xtask demo | test | build-plugin");
+            eprintln!("usage: cargo xtask demo | test | build-plugin | web [--port N] | web-build");
             return ExitCode::from(2);
         }
     };

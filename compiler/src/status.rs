@@ -137,7 +137,7 @@ pub fn route_statuses(resources: &Resources, naming: &ClusterNaming) -> Vec<Rout
             .enumerate()
             .map(|(index, parent)| {
                 let resolved = resolved_refs(&refs, |b| {
-                    grpc::resolve(b, route, resources, naming)
+                    grpc::resolve(b, route, resources, naming, is_service(parent))
                         .map(|_| ())
                         .map_err(|(why, _)| why)
                 });

@@ -30,15 +30,18 @@ use super::precedence::GrpcPrecedence;
 use super::route_warning;
 
 /// Lowers every match of every rule of `route`, reporting unresolved references.
+/// `mesh`: compiling for a sidecar, where GAMMA routes reach backends in any namespace
+/// without a ReferenceGrant (GEP-1294).
 pub fn lower_grpc_route(
     route: &GrpcRoute,
     resources: &Resources,
     naming: &ClusterNaming,
     diagnostics: &mut Diagnostics,
+    mesh: bool,
 ) -> Vec<(GrpcPrecedence, EntryIr)> {
     let mut entries = Vec::new();
     for (rule_index, rule) in route.rules.iter().enumerate() {
-        let filters = lower_filters(&rule.filters, route, resources, naming);
+        let filters = lower_filters(&rule.filters, route, resources, naming, mesh);
         for (filter, why) in &filters.unresolved_mirrors {
             diagnostics.push(route_warning(
                 route,
@@ -48,7 +51,7 @@ pub fn lower_grpc_route(
         }
         let mut backends = Vec::new();
         for (i, reference) in rule.backend_refs.iter().enumerate() {
-            let mut backend = match resolve(reference, route, resources, naming) {
+            let mut backend = match resolve(reference, route, resources, naming, mesh) {
                 Ok(backend) => backend,
                 Err((why, backend)) => {
                     diagnostics.push(route_warning(
@@ -66,7 +69,7 @@ pub fn lower_grpc_route(
             };
             // Backend filters run only when this backend is chosen; an unresolved mirror
             // among them is dropped like a rule-level one.
-            let own = lower_filters(&reference.filters, route, resources, naming);
+            let own = lower_filters(&reference.filters, route, resources, naming, mesh);
             for (filter, why) in &own.unresolved_mirrors {
                 diagnostics.push(route_warning(
                     route,
@@ -153,6 +156,7 @@ fn lower_filters(
     route: &GrpcRoute,
     resources: &Resources,
     naming: &ClusterNaming,
+    mesh: bool,
 ) -> Lowered {
     let mut lowered = Lowered::default();
     for (index, filter) in filters.iter().enumerate() {
@@ -162,7 +166,7 @@ fn lower_filters(
                 header_steps(m, FilterIr::ResponseHeader, &mut lowered.steps)
             }
             Filter::RequestMirror(mirror) => {
-                let backend = match resolve(&mirror.backend, route, resources, naming) {
+                let backend = match resolve(&mirror.backend, route, resources, naming, mesh) {
                     Ok(backend) => backend,
                     Err((why, backend)) => {
                         lowered.unresolved_mirrors.push((index, why));
@@ -210,6 +214,7 @@ pub(crate) fn resolve(
     route: &GrpcRoute,
     resources: &Resources,
     naming: &ClusterNaming,
+    mesh: bool,
 ) -> Result<BackendIr, (Unresolved, BackendIr)> {
     let namespace = backend.namespace.as_deref().unwrap_or(&route.meta.namespace);
     let unresolved = |why| {
@@ -226,7 +231,7 @@ pub(crate) fn resolve(
     if !(backend.group.is_empty() && backend.kind == "Service") {
         return Err(unresolved(Unresolved::InvalidKind));
     }
-    if namespace != route.meta.namespace && !granted(resources, route, namespace, &backend.name) {
+    if namespace != route.meta.namespace && !mesh && !granted(resources, route, namespace, &backend.name) {
         return Err(unresolved(Unresolved::RefNotPermitted));
     }
     let Some(port) = backend.port else {

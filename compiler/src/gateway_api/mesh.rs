@@ -19,14 +19,19 @@ use switchyard_bytecode::ir::{
 };
 
 use crate::diag::Diagnostics;
-use crate::resources::{HttpRoute, ParentRef, Resources, RouteMatch, Service};
+use crate::resources::{GrpcRoute, HttpRoute, ParentRef, Resources, Route, RouteMatch, Service};
 
 use super::backends::ClusterNaming;
+use super::grpc::lower_grpc_route;
 use super::lower::{RouteLowering, lower_route_rules};
-use super::precedence::Precedence;
-use super::warning;
+use super::precedence::{Precedence, RouteOrder};
+use super::route_warning;
 
 /// The routes and defaults a sidecar in `namespace` uses.
+///
+/// HTTPRoutes and GRPCRoutes attached to one Service share its names; their entries are
+/// ordered by kind first (HTTPRoute entries, then GRPCRoute entries, as on a Gateway
+/// listener), each kind by its own precedence.
 pub fn compile_mesh(
     namespace: &str,
     resources: &Resources,
@@ -34,20 +39,21 @@ pub fn compile_mesh(
     diagnostics: &mut Diagnostics,
 ) -> Vec<ListenerIr> {
     // port -> host -> entries
-    let mut ports: BTreeMap<u32, BTreeMap<HostPattern, Vec<(Precedence, EntryIr)>>> = BTreeMap::new();
+    let mut ports: BTreeMap<u32, BTreeMap<HostPattern, Vec<(RouteOrder, EntryIr)>>> = BTreeMap::new();
     // Each route is lowered once, whatever the ports and names it serves.
-    let mut lowered: BTreeMap<String, Vec<(Precedence, EntryIr)>> = BTreeMap::new();
+    let mut lowered: BTreeMap<(&str, String), Vec<(RouteOrder, EntryIr)>> = BTreeMap::new();
     for service in &resources.services {
-        let routes = routes_for(service, namespace, resources);
+        let http = routes_for(service, namespace, &resources.http_routes);
+        let grpc = routes_for(service, namespace, &resources.grpc_routes);
         for port in &service.ports {
             let hosts = service_hosts(service, namespace, &naming.cluster_domain);
-            let attached: Vec<&HttpRoute> = routes
-                .iter()
-                .filter(|(_, parent)| parent.port.is_none_or(|p| p == port.port))
-                .map(|(route, _)| *route)
-                .collect();
+            let on_port = |parent: &&ParentRef| parent.port.is_none_or(|p| p == port.port);
+            let http_here: Vec<&HttpRoute> =
+                http.iter().filter(|(_, p)| on_port(p)).map(|(r, _)| *r).collect();
+            let grpc_here: Vec<&GrpcRoute> =
+                grpc.iter().filter(|(_, p)| on_port(p)).map(|(r, _)| *r).collect();
             let listener = ports.entry(port.port).or_default();
-            if attached.is_empty() {
+            if http_here.is_empty() && grpc_here.is_empty() {
                 for host in hosts {
                     listener
                         .entry(host)
@@ -57,23 +63,34 @@ pub fn compile_mesh(
                 continue;
             }
             let mut entries = Vec::new();
-            for route in attached {
-                let route_entries = lowered.entry(route.meta.key()).or_insert_with(|| {
-                    if !route.hostnames.is_empty() {
-                        diagnostics.push(warning(
-                            Some(route),
-                            "spec.hostnames".into(),
-                            "ignored for a Service parentRef (GAMMA routes match the Service's own names)"
-                                .into(),
-                        ));
-                    }
-                    let mut lowering = RouteLowering {
-                        mesh: true,
-                        ..RouteLowering::default()
-                    };
-                    lower_route_rules(route, resources, naming, diagnostics, &mut lowering);
-                    lowering.entries
-                });
+            for route in http_here {
+                let route_entries = lowered
+                    .entry((HttpRoute::KIND, route.meta.key()))
+                    .or_insert_with(|| {
+                        warn_hostnames(route, diagnostics);
+                        let mut lowering = RouteLowering {
+                            mesh: true,
+                            ..RouteLowering::default()
+                        };
+                        lower_route_rules(route, resources, naming, diagnostics, &mut lowering);
+                        lowering
+                            .entries
+                            .into_iter()
+                            .map(|(p, e)| (RouteOrder::Http(p), e))
+                            .collect()
+                    });
+                entries.extend(route_entries.iter().cloned());
+            }
+            for route in grpc_here {
+                let route_entries = lowered
+                    .entry((GrpcRoute::KIND, route.meta.key()))
+                    .or_insert_with(|| {
+                        warn_hostnames(route, diagnostics);
+                        lower_grpc_route(route, resources, naming, diagnostics, true)
+                            .into_iter()
+                            .map(|(p, e)| (RouteOrder::Grpc(p), e))
+                            .collect()
+                    });
                 entries.extend(route_entries.iter().cloned());
             }
             for host in hosts {
@@ -101,36 +118,44 @@ pub fn compile_mesh(
         .collect()
 }
 
+fn warn_hostnames<R: Route>(route: &R, diagnostics: &mut Diagnostics) {
+    if !route.hostnames().is_empty() {
+        diagnostics.push(route_warning(
+            route,
+            "spec.hostnames".into(),
+            "ignored for a Service parentRef (GAMMA routes match the Service's own names)".into(),
+        ));
+    }
+}
+
 /// The routes (with the parentRef naming the Service) that apply to `service` for a
 /// client in `namespace`: its consumer routes from that namespace if any, else its
 /// producer routes.
-fn routes_for<'r>(
+fn routes_for<'r, R: Route>(
     service: &Service,
     namespace: &str,
-    resources: &'r Resources,
-) -> Vec<(&'r HttpRoute, &'r ParentRef)> {
-    let refs = |route: &'r HttpRoute| {
-        route.parent_refs.iter().filter(move |parent| {
-            let ns = parent.namespace.as_deref().unwrap_or(&route.meta.namespace);
+    routes: &'r [R],
+) -> Vec<(&'r R, &'r ParentRef)> {
+    let refs = |route: &'r R| {
+        route.parent_refs().iter().filter(move |parent| {
+            let ns = parent.namespace.as_deref().unwrap_or(&route.meta().namespace);
             parent.group.is_empty()
                 && parent.kind == "Service"
                 && parent.name == service.meta.name
                 && ns == service.meta.namespace
         })
     };
-    let consumer: Vec<_> = resources
-        .http_routes
+    let consumer: Vec<_> = routes
         .iter()
-        .filter(|r| r.meta.namespace == namespace && r.meta.namespace != service.meta.namespace)
+        .filter(|r| r.meta().namespace == namespace && r.meta().namespace != service.meta.namespace)
         .flat_map(|r| refs(r).map(move |p| (r, p)))
         .collect();
     if !consumer.is_empty() {
         return consumer;
     }
-    resources
-        .http_routes
+    routes
         .iter()
-        .filter(|r| r.meta.namespace == service.meta.namespace)
+        .filter(|r| r.meta().namespace == service.meta.namespace)
         .flat_map(|r| refs(r).map(move |p| (r, p)))
         .collect()
 }
@@ -151,7 +176,7 @@ fn service_hosts(service: &Service, namespace: &str, domain: &str) -> Vec<HostPa
 }
 
 /// A Service without routes: every request to it goes to it.
-fn default_entry(service: &Service, port: u32, naming: &ClusterNaming) -> (Precedence, EntryIr) {
+fn default_entry(service: &Service, port: u32, naming: &ClusterNaming) -> (RouteOrder, EntryIr) {
     let (name, ns) = (&service.meta.name, &service.meta.namespace);
     let entry = EntryIr {
         path: PathIr::Prefix(Vec::new()),
@@ -176,5 +201,5 @@ fn default_entry(service: &Service, port: u32, naming: &ClusterNaming) -> (Prece
         },
     };
     let precedence = Precedence::of(&RouteMatch::default(), None, String::new(), 0, 0);
-    (precedence, entry)
+    (RouteOrder::Http(precedence), entry)
 }

@@ -87,7 +87,7 @@ pub fn compile_gateway(
     for attachment in &attached.grpc {
         let route = attachment.route;
         grpc_lowered.entry(route.meta.key()).or_insert_with(|| {
-            lower_grpc_route(route, resources, naming, diagnostics)
+            lower_grpc_route(route, resources, naming, diagnostics, false)
                 .into_iter()
                 .map(|(p, e)| (RouteOrder::Grpc(p), e))
                 .collect()

@@ -267,6 +267,29 @@ fn engine_stops_envoy_on_drop_and_on_panic() {
     assert!(!alive(pid), "Envoy {pid} survived a panic");
 }
 
+/// The plugin counts each rule's hits; Envoy exports the counters on /stats/prometheus.
+#[test]
+fn rule_hit_counters_are_visible_in_envoy_prometheus_stats() {
+    let Some(envoy) = envoy("rule_hit_counters_are_visible_in_envoy_prometheus_stats") else {
+        return;
+    };
+    let wasm = find_plugin(None).unwrap();
+    let mut engine = EnvoyEngine::start(&program(QUICKSTART), &envoy, &wasm).unwrap();
+    for _ in 0..3 {
+        assert_eq!(engine.send(&get("/healthz")).unwrap().status, 200);
+    }
+    let stats = engine.admin("/stats/prometheus").unwrap();
+    let line = stats
+        .lines()
+        .find(|l| {
+            !l.starts_with('#')
+                && l.contains("switchyard_rule_hits")
+                && l.contains("storefront_rule_0_match_0")
+        })
+        .unwrap_or_else(|| panic!("no rule counter in /stats/prometheus:\n{stats}"));
+    assert!(line.trim_end().ends_with(" 3"), "{line}");
+}
+
 /// `--envoy` naming nothing is a usage error that says how to get Envoy.
 #[test]
 fn missing_envoy_is_a_clear_error() {

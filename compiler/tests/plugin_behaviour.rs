@@ -174,3 +174,30 @@ fn base64(bytes: &[u8]) -> String {
     }
     out
 }
+
+#[test]
+fn each_rule_counts_its_hits_in_a_counter_named_after_its_source() {
+    let mut vm = start(&quickstart_program());
+    for _ in 0..3 {
+        routed_cluster(&mut vm, &request("shop.example.com", "/healthz", &[]));
+    }
+    routed_cluster(&mut vm, &request("shop.example.com", "/", &[]));
+    // No rule decided a 404: nothing is counted for it.
+    vm.http_request(&request("unknown.example.org", "/", &[]))
+        .unwrap();
+    let metrics = vm.metrics();
+    let count = |name: &str| metrics.iter().find(|m| m.name == name).map(|m| m.value);
+    assert_eq!(
+        count("switchyard_rule_hits.httproute.shop.storefront.rule_0.match_0"),
+        Some(3)
+    );
+    assert_eq!(
+        count("switchyard_rule_hits.httproute.shop.storefront.rule_4.match_0"),
+        Some(1)
+    );
+    assert_eq!(
+        metrics.len(),
+        2,
+        "counters are defined lazily, one per rule hit: {metrics:?}"
+    );
+}

@@ -102,7 +102,11 @@ impl HttpContext for Filter {
         };
         let port = self.listener_port(&program);
         let mut shared = self.shared.borrow_mut();
-        let Shared { scratch, random } = &mut *shared;
+        let Shared {
+            scratch,
+            random,
+            counters,
+        } = &mut *shared;
         let request = Request {
             port,
             authority: &authority,
@@ -113,6 +117,9 @@ impl HttpContext for Filter {
             random: random.next_u64(),
         };
         let decision = program.evaluate(&request, scratch);
+        if let Some(entry) = decision.entry {
+            counters.hit(&program, entry);
+        }
         let plan = program.plan(&decision, &request);
         self.response_edits = plan
             .response_headers

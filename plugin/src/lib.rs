@@ -10,6 +10,7 @@
 pub mod config;
 pub mod envoy;
 mod filter;
+mod metrics;
 mod random;
 
 use std::cell::RefCell;
@@ -20,6 +21,7 @@ use proxy_wasm::types::{ContextType, LogLevel};
 use switchyard_bytecode::{Program, Scratch};
 
 use crate::filter::Filter;
+use crate::metrics::RuleCounters;
 use crate::random::Random;
 
 proxy_wasm::main! {{
@@ -32,6 +34,7 @@ proxy_wasm::main! {{
 pub(crate) struct Shared {
     pub scratch: Scratch,
     pub random: Random,
+    pub counters: RuleCounters,
 }
 
 #[derive(Default)]
@@ -59,6 +62,10 @@ impl RootContext for Root {
                     ),
                 )
                 .ok();
+                if let Some(shared) = &self.shared {
+                    // New entries, new counters.
+                    shared.borrow_mut().counters = RuleCounters::for_program(&program);
+                }
                 self.program = Some(Rc::new(program));
                 true
             }
@@ -91,6 +98,7 @@ impl RootContext for Root {
         self.shared = Some(Rc::new(RefCell::new(Shared {
             scratch: Scratch::new(),
             random: Random::seeded(seed),
+            counters: RuleCounters::default(),
         })));
         true
     }

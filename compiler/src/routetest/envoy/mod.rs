@@ -120,6 +120,15 @@ impl EnvoyEngine {
         self.process.pid()
     }
 
+    /// A page of Envoy's admin interface, e.g. `/stats/prometheus`.
+    pub fn admin(&self, path: &str) -> Result<String, String> {
+        match admin_get(self.process.admin, path) {
+            Ok((200, body)) => Ok(body),
+            Ok((status, _)) => Err(format!("Envoy admin {path} answered {status}")),
+            Err(e) => Err(format!("Envoy admin {path}: {e}")),
+        }
+    }
+
     /// The mirrored copies of the request the upstream logged as `main`: later records
     /// with its `x-request-id` (Envoy copies the whole header map). The plugin names
     /// each mirror in a header the main request still carries, which says how many to

@@ -55,31 +55,14 @@ fn workers() -> usize {
 
 /// Where Envoy, the reference, disagrees with corpus expectations that the wasm and
 /// native engines meet: they do not model what Envoy does around the plugin.
-const KNOWN_ON_ENVOY: &[Known] = &[
-    Known {
-        files: "corpus/istio/actions/actions.test.yaml",
-        case: Some("header operations, route level wins over destination level"),
-        failure: "response.absentHeaders: expected server absent",
-        reason: "Envoy's connection manager sets `server` after every filter (server_header_transformation \
+const KNOWN_ON_ENVOY: &[Known] = &[Known {
+    files: "corpus/istio/actions/actions.test.yaml",
+    case: Some("header operations, route level wins over destination level"),
+    failure: "response.absentHeaders: expected server absent",
+    reason: "Envoy's connection manager sets `server` after every filter (server_header_transformation \
                  OVERWRITE, the default; Istio names itself istio-envoy), so neither the plugin nor a route's \
                  response_headers_to_remove can remove it",
-    },
-    Known {
-        files: "corpus/gateway-api/grpcroute-",
-        case: None,
-        failure: "status: expected 404, got 200",
-        reason: "Envoy turns a local reply to a gRPC request (the plugin's 404, or its own) into a \
-                 trailers-only gRPC answer: HTTP 200, content-type application/grpc, grpc-status 12 \
-                 (UNIMPLEMENTED, from 404); the wasm harness passes the plugin's 404 through",
-    },
-    Known {
-        files: "corpus/switchyard/grpc-routes/",
-        case: None,
-        failure: "status: expected 404, got 200",
-        reason: "as for corpus/gateway-api/grpcroute-: Envoy answers a gRPC call no rule matches with \
-                 HTTP 200 and grpc-status 12 (UNIMPLEMENTED) instead of the plugin's 404",
-    },
-];
+}];
 
 #[test]
 fn corpus_passes_on_envoy_engine() {

@@ -37,6 +37,41 @@ pub(crate) fn local_reply_headers(reply: &LocalReply) -> Headers {
     headers
 }
 
+/// Envoy answers a gRPC request's local reply the gRPC way (`Utility::sendLocalReply`
+/// with `is_grpc`): a trailers-only response, HTTP 200, `content-type: application/grpc`,
+/// and `grpc-status` from the reply's status (`Grpc::Utility::httpToGrpcStatus`) unless
+/// the plugin gave one; the body becomes `grpc-message`.
+pub(crate) fn grpc_local_reply_headers(reply: &LocalReply) -> Headers {
+    let mut headers = Headers::default();
+    headers.add(b":status", b"200");
+    for (name, value) in &reply.headers {
+        headers.add(name.as_bytes(), value.as_bytes());
+    }
+    headers.replace(b"content-type", b"application/grpc");
+    let status = if reply.grpc_status >= 0 {
+        reply.grpc_status as u32
+    } else {
+        grpc_status_for_http(reply.status)
+    };
+    headers.replace(b"grpc-status", status.to_string().as_bytes());
+    if !reply.body.is_empty() {
+        headers.replace(b"grpc-message", &reply.body);
+    }
+    headers
+}
+
+/// Envoy's HTTP-to-gRPC status mapping (the gRPC HTTP/2 specification's table).
+pub fn grpc_status_for_http(status: u16) -> u32 {
+    match status {
+        400 => 13,             // INTERNAL
+        401 => 16,             // UNAUTHENTICATED
+        403 => 7,              // PERMISSION_DENIED
+        404 => 12,             // UNIMPLEMENTED
+        429 | 502..=504 => 14, // UNAVAILABLE
+        _ => 2,                // UNKNOWN
+    }
+}
+
 impl Vm {
     /// Drives one HTTP stream through the plugin as Envoy would. A local
     /// reply sent during a request callback is acted on after that callback
@@ -160,7 +195,15 @@ impl Vm {
             return Ok(None);
         };
         let end_of_stream = reply.body.is_empty();
-        stream.response_headers = Some(local_reply_headers(reply));
+        let grpc = stream
+            .request_headers
+            .get(b"content-type")
+            .is_some_and(|c| c.starts_with(b"application/grpc"));
+        stream.response_headers = Some(if grpc {
+            grpc_local_reply_headers(reply)
+        } else {
+            local_reply_headers(reply)
+        });
         let action = self.response_headers_phase(id, end_of_stream, request_headers)?;
         // A second reply from the encoding path is ignored: one already went out.
         self.take_pending_reply();
@@ -219,6 +262,17 @@ mod tests {
             details: String::new(),
             grpc_status: -1,
         }
+    }
+
+    #[test]
+    fn grpc_local_reply_is_http_200_with_the_mapped_grpc_status() {
+        let h = grpc_local_reply_headers(&reply(&[("x-a", "1")], b""));
+        assert_eq!(h.get(b":status"), Some(&b"200"[..]));
+        assert_eq!(h.get(b"grpc-status"), Some(&b"12"[..]));
+        assert_eq!(h.get(b"content-type"), Some(&b"application/grpc"[..]));
+        assert_eq!(h.get(b"x-a"), Some(&b"1"[..]));
+        assert_eq!(grpc_status_for_http(503), 14);
+        assert_eq!(grpc_status_for_http(500), 2);
     }
 
     #[test]

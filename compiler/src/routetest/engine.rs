@@ -157,8 +157,36 @@ impl Engine for NativeEngine {
             (None, None) => return Err("the plan neither forwards nor replies".to_string()),
         };
         apply_header_ops(&mut response_headers, &plan.response_headers);
+        if plan.reply.is_some() && is_grpc(sent) {
+            // Envoy answers a gRPC request's local reply the gRPC way: HTTP 200,
+            // content-type application/grpc and the mapped grpc-status (the host harness
+            // models the same, in `grpc_local_reply_headers`).
+            let grpc_status = grpc_status_for_http(observed.status);
+            observed.status = 200;
+            response_headers.retain(|(n, _)| n != "content-type" && n != "grpc-status");
+            response_headers.push(("content-type".into(), "application/grpc".into()));
+            response_headers.push(("grpc-status".into(), grpc_status.to_string()));
+        }
         observed.response_headers = response_headers;
         Ok(observed)
+    }
+}
+
+fn is_grpc(sent: &SentRequest) -> bool {
+    sent.headers
+        .iter()
+        .any(|(n, v)| n == "content-type" && v.starts_with("application/grpc"))
+}
+
+/// Envoy's HTTP-to-gRPC status mapping (`Grpc::Utility::httpToGrpcStatus`).
+fn grpc_status_for_http(status: u16) -> u32 {
+    match status {
+        400 => 13,
+        401 => 16,
+        403 => 7,
+        404 => 12,
+        429 | 502..=504 => 14,
+        _ => 2,
     }
 }
 
@@ -214,14 +242,22 @@ impl Engine for WasmEngine {
             .vm
             .http_request(&request)
             .map_err(|e| format!("plugin failed: {e:#}"))?;
+        let response_status = exchange
+            .response_headers
+            .iter()
+            .find(|(n, _)| n == ":status")
+            .and_then(|(_, v)| v.parse::<u16>().ok());
         let response_headers: Vec<(String, String)> = exchange
             .response_headers
             .into_iter()
             .filter(|(n, _)| !n.starts_with(':'))
             .collect();
         if let Some(reply) = exchange.local_reply {
+            // The status the client receives: Envoy answers a gRPC request's local reply
+            // with HTTP 200 and a grpc-status, which the harness models.
+            let status = response_status.unwrap_or(reply.status);
             return Ok(Observed {
-                status: reply.status,
+                status,
                 response_headers,
                 ..Observed::default()
             });

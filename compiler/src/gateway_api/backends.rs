@@ -2,7 +2,7 @@
 
 use switchyard_bytecode::ir::{BackendIr, ServiceIr};
 
-use crate::resources::{BackendRef, Resources};
+use crate::resources::{BackendRef, Resources, Route};
 
 use super::filters::Scope;
 
@@ -68,15 +68,22 @@ impl ClusterNaming {
     }
 }
 
-/// Resolves one backendRef of `route`.
+/// Resolves one backendRef of an HTTPRoute.
 pub fn resolve(backend: &BackendRef, scope: &Scope<'_>) -> Result<BackendIr, (Unresolved, BackendIr)> {
-    let Scope {
-        route,
-        resources,
-        naming,
-        mesh,
-    } = *scope;
-    let namespace = backend.namespace.as_deref().unwrap_or(&route.meta.namespace);
+    resolve_ref(backend, scope.route, scope.resources, scope.naming, scope.mesh)
+}
+
+/// Resolves one backendRef of `route` (an HTTPRoute or a GRPCRoute). `mesh`: compiling
+/// for a sidecar, where GAMMA routes reach other namespaces without a ReferenceGrant.
+pub fn resolve_ref<R: Route>(
+    backend: &BackendRef,
+    route: &R,
+    resources: &Resources,
+    naming: &ClusterNaming,
+    mesh: bool,
+) -> Result<BackendIr, (Unresolved, BackendIr)> {
+    let route_namespace = &route.meta().namespace;
+    let namespace = backend.namespace.as_deref().unwrap_or(route_namespace);
     let unresolved = |why| {
         (
             why,
@@ -93,9 +100,9 @@ pub fn resolve(backend: &BackendRef, scope: &Scope<'_>) -> Result<BackendIr, (Un
     }
     // Gateway routes need a ReferenceGrant to reach another namespace; GAMMA routes do
     // not: "Unlike Gateway bound routes, this is allowed without a ReferenceGrant".
-    if namespace != route.meta.namespace
+    if namespace != route_namespace
         && !mesh
-        && !granted(resources, &route.meta.namespace, namespace, &backend.name)
+        && !granted(resources, R::KIND, route_namespace, namespace, &backend.name)
     {
         return Err(unresolved(Unresolved::RefNotPermitted));
     }
@@ -117,16 +124,23 @@ pub fn resolve(backend: &BackendRef, scope: &Scope<'_>) -> Result<BackendIr, (Un
     }
 }
 
-/// ReferenceGrant: lives in the target namespace; `from` and `to` entries are ORed; a
-/// `to` entry without a name covers every Service there.
-fn granted(resources: &Resources, from_namespace: &str, to_namespace: &str, service: &str) -> bool {
+/// ReferenceGrant: lives in the target namespace and admits routes of `route_kind` from
+/// `from_namespace`; `from` and `to` entries are ORed; a `to` entry without a name
+/// covers every Service there.
+fn granted(
+    resources: &Resources,
+    route_kind: &str,
+    from_namespace: &str,
+    to_namespace: &str,
+    service: &str,
+) -> bool {
     resources
         .reference_grants
         .iter()
         .filter(|g| g.meta.namespace == to_namespace)
         .any(|grant| {
             grant.from.iter().any(|(group, kind, ns)| {
-                group == "gateway.networking.k8s.io" && kind == "HTTPRoute" && ns == from_namespace
+                group == "gateway.networking.k8s.io" && kind == route_kind && ns == from_namespace
             }) && grant.to.iter().any(|(group, kind, name)| {
                 group.is_empty() && kind == "Service" && name.as_deref().is_none_or(|n| n == service)
             })

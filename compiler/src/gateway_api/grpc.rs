@@ -18,14 +18,14 @@
 
 use switchyard_bytecode::SourceKind;
 use switchyard_bytecode::ir::{
-    ActionIr, BackendIr, EntryIr, FilterIr, HeaderEditIr, PathIr, PredicateIr, ServiceIr, SourceIr,
+    ActionIr, BackendIr, EntryIr, FilterIr, HeaderEditIr, PathIr, PredicateIr, SourceIr,
 };
 
 use crate::diag::Diagnostics;
 use crate::resources::filters::{Filter, HeaderModifier};
-use crate::resources::{BackendRef, GrpcMatch, GrpcRoute, MethodMatch, Resources, Route, StringMatchType};
+use crate::resources::{BackendRef, GrpcMatch, GrpcRoute, MethodMatch, Resources, StringMatchType};
 
-use super::backends::{ClusterNaming, Unresolved};
+use super::backends::{ClusterNaming, Unresolved, resolve_ref};
 use super::precedence::GrpcPrecedence;
 use super::route_warning;
 
@@ -200,15 +200,11 @@ fn header_steps(m: &HeaderModifier, wrap: fn(HeaderEditIr) -> FilterIr, steps: &
     steps.extend(m.remove.iter().map(|n| wrap(HeaderEditIr::Remove(n.clone()))));
 }
 
-/// Resolves one backendRef (or mirror target) of a GRPCRoute: a core Service port, in
-/// the route's namespace or in one whose ReferenceGrant admits GRPCRoutes from it.
-/// An unresolved reference keeps its weight without a cluster, so its share is answered
-/// with the proxy's 500, as for HTTPRoute. (The spec asks for `UNAVAILABLE`; gRPC
-/// clients map an HTTP 500 without `grpc-status` to `UNKNOWN`. Answering 503, which they
-/// map to `UNAVAILABLE`, needs a per-route failure status in the bytecode.)
-///
-/// `backends::resolve` is the HTTPRoute twin of this function; they differ in the route
-/// kind a ReferenceGrant must admit.
+/// Resolves a GRPCRoute backendRef like an HTTPRoute's (a ReferenceGrant must admit
+/// GRPCRoutes). An unresolved reference keeps its weight without a cluster, so its share
+/// is answered with the proxy's 500. (The spec asks for `UNAVAILABLE`; Envoy maps a local
+/// 500 for a gRPC call to `UNKNOWN`. Answering 503, mapped to `UNAVAILABLE`, needs a
+/// per-route failure status in the bytecode.)
 pub(crate) fn resolve(
     backend: &BackendRef,
     route: &GrpcRoute,
@@ -216,56 +212,7 @@ pub(crate) fn resolve(
     naming: &ClusterNaming,
     mesh: bool,
 ) -> Result<BackendIr, (Unresolved, BackendIr)> {
-    let namespace = backend.namespace.as_deref().unwrap_or(&route.meta.namespace);
-    let unresolved = |why| {
-        (
-            why,
-            BackendIr {
-                weight: backend.weight,
-                cluster: None,
-                service: None,
-                filters: Vec::new(),
-            },
-        )
-    };
-    if !(backend.group.is_empty() && backend.kind == "Service") {
-        return Err(unresolved(Unresolved::InvalidKind));
-    }
-    if namespace != route.meta.namespace && !mesh && !granted(resources, route, namespace, &backend.name) {
-        return Err(unresolved(Unresolved::RefNotPermitted));
-    }
-    let Some(port) = backend.port else {
-        return Err(unresolved(Unresolved::BackendNotFound));
-    };
-    match resources.service(namespace, &backend.name) {
-        Some(service) if service.has_port(port) => Ok(BackendIr {
-            weight: backend.weight,
-            cluster: Some(naming.name(namespace, &backend.name, port)),
-            service: Some(ServiceIr {
-                namespace: namespace.to_string(),
-                name: backend.name.clone(),
-                port,
-            }),
-            filters: Vec::new(),
-        }),
-        _ => Err(unresolved(Unresolved::BackendNotFound)),
-    }
-}
-
-/// A ReferenceGrant in `to_namespace` admitting this route's kind from its namespace to
-/// the Service (`from` and `to` entries are ORed; a `to` without name covers all).
-fn granted(resources: &Resources, route: &GrpcRoute, to_namespace: &str, service: &str) -> bool {
-    resources
-        .reference_grants
-        .iter()
-        .filter(|g| g.meta.namespace == to_namespace)
-        .any(|grant| {
-            grant.from.iter().any(|(group, kind, ns)| {
-                group == "gateway.networking.k8s.io" && kind == GrpcRoute::KIND && *ns == route.meta.namespace
-            }) && grant.to.iter().any(|(group, kind, name)| {
-                group.is_empty() && kind == "Service" && name.as_deref().is_none_or(|n| n == service)
-            })
-        })
+    resolve_ref(backend, route, resources, naming, mesh)
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ use crate::input::{Document, load_texts};
 use crate::istio::bind::{intersect_hosts, served_gateways, virtual_services_for_gateway};
 use crate::istio::delegate::{FlatRule, flatten};
 use crate::istio::destination::{effective_weights, resolve_host, service_name};
+use crate::istio::lower::{Proxy, fits_proxy};
 use crate::istio::resolved_hosts;
 use crate::resources::Resources;
 use crate::resources::istio::{
@@ -389,10 +390,12 @@ impl<'r> Converter<'r> {
                     );
                 }
                 let context = Context {
-                    gateway: gateway.meta.key(),
-                    proxy_namespace: proxy_namespace.clone(),
-                    proxy_labels: target.selector.clone(),
-                    port,
+                    proxy: Proxy {
+                        gateway: gateway.meta.key(),
+                        namespace: proxy_namespace.clone(),
+                        labels: target.selector.clone(),
+                        listener_port: port,
+                    },
                     mesh: false,
                 };
                 self.virtual_service(vs, &hosts, parents, &context);
@@ -449,10 +452,12 @@ impl<'r> Converter<'r> {
                 continue;
             }
             let context = Context {
-                gateway: "mesh".into(),
-                proxy_namespace: namespace.to_string(),
-                proxy_labels: Vec::new(),
-                port,
+                proxy: Proxy {
+                    gateway: "mesh".into(),
+                    namespace: namespace.to_string(),
+                    labels: Vec::new(),
+                    listener_port: port,
+                },
                 mesh: true,
             };
             self.virtual_service(vs, &[], parents, &context);
@@ -561,10 +566,7 @@ impl<'r> Converter<'r> {
 
 /// The proxy the routes are for.
 struct Context {
-    gateway: String,
-    proxy_namespace: String,
-    proxy_labels: Vec<(String, String)>,
-    port: u32,
+    proxy: Proxy,
     mesh: bool,
 }
 
@@ -777,7 +779,7 @@ impl<'r> Converter<'r> {
                     RedirectPort::Port(p) => r["port"] = json!(p),
                     RedirectPort::FromRequest => {
                         if redirect.scheme.is_some() {
-                            r["port"] = json!(context.port);
+                            r["port"] = json!(context.proxy.listener_port);
                         }
                     }
                     RedirectPort::FromProtocolDefault => {
@@ -918,23 +920,11 @@ impl<'r> Converter<'r> {
         json!({"type": "ReplacePrefixMatch", "replacePrefixMatch": replacement})
     }
 
-    /// `TranslateRoute`'s compile-time filters for this proxy.
+    /// `TranslateRoute`'s compile-time filters for this proxy, as the Istio front end
+    /// applies them; on a mesh target the client's labels are unknown, so matches with
+    /// `sourceLabels` are dropped.
     fn fits(&self, m: &HttpMatch, context: &Context) -> bool {
-        if m.port.is_some_and(|p| p != context.port) {
-            return false;
-        }
-        if !m.gateways.is_empty() {
-            return m.gateways.contains(&context.gateway);
-        }
-        let labels = m
-            .source_labels
-            .iter()
-            .all(|(k, v)| context.proxy_labels.iter().any(|(pk, pv)| pk == k && pv == v));
-        labels
-            && m.source_namespace
-                .as_ref()
-                .is_none_or(|ns| *ns == context.proxy_namespace)
-            && (!context.mesh || m.source_labels.is_empty())
+        fits_proxy(m, &context.proxy) && (!context.mesh || m.source_labels.is_empty())
     }
 
     fn gateway_match(
@@ -1041,7 +1031,7 @@ impl<'r> Converter<'r> {
                 [only] => Some(only.port),
                 _ => None,
             });
-        let port = d.port.or(only_port).unwrap_or(context.port);
+        let port = d.port.or(only_port).unwrap_or(context.proxy.listener_port);
         if let Some(subset) = &d.subset {
             let labels = self
                 .resources

@@ -80,7 +80,7 @@ pub fn lower_rules(rules: &[FlatRule<'_>], scope: &Scope<'_>, diagnostics: &mut 
 /// `TranslateRoute` + `sourceMatchHTTP`: "a match is dropped if its port ≠ listener
 /// port, its `gateways` exclude this gateway (a sidecar is `mesh`), or labels/namespace
 /// don't fit the proxy; with `match.gateways` set, source fields are ignored".
-fn fits_proxy(m: &HttpMatch, proxy: &Proxy) -> bool {
+pub(crate) fn fits_proxy(m: &HttpMatch, proxy: &Proxy) -> bool {
     if m.port.is_some_and(|p| p != proxy.listener_port) {
         return false;
     }

@@ -18,17 +18,20 @@ use crate::routetest::{self, EngineKind, TestOptions};
 use crate::status::{render_json, render_text, route_statuses};
 
 const USAGE: &str = "\
-switchyard: compile Gateway API routing to bytecode for the Switchyard proxy-wasm filter
+switchyard: compile Gateway API and Istio routing to bytecode for the Switchyard proxy-wasm filter
 
 Usage:
-  switchyard compile -f PATH... [--gateway NS/NAME | --mesh NS] -o OUT [options]
-  switchyard check   -f PATH... [--gateway NS/NAME | --mesh NS] [options]
-  switchyard explain PROGRAM.swb | -f PATH... [--gateway NS/NAME]
+  switchyard compile -f PATH... [TARGET] -o OUT [options]
+  switchyard check   -f PATH... [TARGET] [--format text|json] [options]
+  switchyard explain PROGRAM.swb | -f PATH... [TARGET]
   switchyard test    -f PATH... [--engine wasm|native|envoy] [--wasm PATH] [--envoy PATH] [-v] [--format text|json] TESTFILE...
   switchyard emit    wasmplugin|envoyfilter|envoy-bootstrap -f PATH... [options]
   switchyard convert -f PATH... --to gateway-api --istio-gateway NS/NAME | --mesh NS [-o OUT]
   switchyard help [COMMAND]
 
+TARGET is one of --gateway NS/NAME (a Gateway API Gateway; may be omitted when the
+inputs hold exactly one), --istio-gateway NS/NAME (the proxy an Istio Gateway selects)
+or --mesh NS (the sidecar of a client in namespace NS).
 Run `switchyard COMMAND --help` for a command's options.
 Exit status: 0 success, 1 a test case failed, 2 invalid input or usage.
 ";

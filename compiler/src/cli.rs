@@ -40,11 +40,13 @@ const COMPILE_HELP: &str = "\
 switchyard compile: write the route bytecode for one proxy target
 
   -f, --filename PATH     manifests: a file, a folder (searched recursively for .yaml,
-                          .yml, .json) or - for stdin; repeatable
+                          .yml, .json; route tests *.test.yaml are skipped) or - for
+                          stdin; repeatable
   --gateway NS/NAME       the Gateway API Gateway to compile for (may be omitted when
                           the inputs hold exactly one Gateway)
   --mesh NAMESPACE        compile for the sidecar of a client in NAMESPACE instead:
-                          HTTPRoutes whose parentRef is a Service (GAMMA); Services
+                          HTTPRoutes and GRPCRoutes whose parentRef is a Service
+                          (GAMMA); Services
                           without routes route to themselves; VirtualServices bound
                           to mesh
   --istio-gateway NS/NAME the proxy selected by this Istio Gateway's selector (it serves

@@ -46,9 +46,8 @@ switchyard compile: write the route bytecode for one proxy target
                           the inputs hold exactly one Gateway)
   --mesh NAMESPACE        compile for the sidecar of a client in NAMESPACE instead:
                           HTTPRoutes and GRPCRoutes whose parentRef is a Service
-                          (GAMMA); Services
-                          without routes route to themselves; VirtualServices bound
-                          to mesh
+                          (GAMMA); Services without routes route to themselves;
+                          VirtualServices bound to mesh
   --istio-gateway NS/NAME the proxy selected by this Istio Gateway's selector (it serves
                           every Istio Gateway with the same selector)
   -o, --output PATH       where to write the program; - for stdout. Written to a

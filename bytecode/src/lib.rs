@@ -21,7 +21,10 @@ pub mod wire;
 pub mod writer;
 
 pub use error::LoadError;
-pub use eval::{Decision, HeaderEdit, HeaderOp, Outcome, Plan, Reply, Request, Scratch, apply_header_ops};
+pub use eval::{
+    Decision, HeaderEdit, HeaderOp, Observer, Outcome, Plan, Rejection, Reply, Request, Scratch, Trace,
+    apply_header_ops,
+};
 pub use loader::MAX_REGEX_LEN;
 pub use program::{BackendInfo, Program, ServiceInfo, SourceInfo, SourceKind};
 pub use writer::{WriteError, write_program};

@@ -79,7 +79,7 @@ impl Program {
     }
 
     /// The path condition of each entry, recovered from the index.
-    fn entry_paths(&self, vhost: u32) -> Vec<(u32, String)> {
+    pub(crate) fn entry_paths(&self, vhost: u32) -> Vec<(u32, String)> {
         let mut paths = Vec::new();
         let slots = self.word(section::VHOSTS, vhost, 1);
         for slot in slots..slots + self.word(section::VHOSTS, vhost, 2) {
@@ -157,7 +157,7 @@ impl Program {
         Ok(())
     }
 
-    fn describe_predicate(&self, index: u32) -> String {
+    pub(crate) fn describe_predicate(&self, index: u32) -> String {
         let word = self.word(section::PREDICATES, index, 0);
         let text = self.describe_test(index);
         let text = if word & pred::IGNORE_CASE != 0 {
@@ -195,7 +195,7 @@ impl Program {
         }
     }
 
-    fn describe_action(&self, entry: u32) -> String {
+    pub(crate) fn describe_action(&self, entry: u32) -> String {
         let action = self.word(section::ENTRIES, entry, 2);
         let start = self.word(section::ACTIONS, action, 0);
         let ops: Vec<String> = (start..start + self.word(section::ACTIONS, action, 1))

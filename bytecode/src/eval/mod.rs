@@ -14,12 +14,14 @@ mod path;
 mod plan;
 mod predicate;
 mod query;
+mod trace;
 
 use crate::format::{NONE, op, section};
 use crate::program::Program;
 
 pub use host::normalize_host;
 pub use plan::{HeaderEdit, HeaderOp, Mirror, Plan, Reply, Retry, apply_header_ops};
+pub use trace::{Observer, Rejection, Trace};
 
 /// What the evaluator needs to know about a request.
 #[derive(Debug, Clone, Copy)]
@@ -92,6 +94,19 @@ const INVALID_BACKEND: u16 = 500;
 impl Program {
     /// Decides what happens to `request`.
     pub fn evaluate<'p>(&'p self, request: &Request<'_>, scratch: &mut Scratch) -> Decision<'p> {
+        self.evaluate_observed(request, scratch, &mut ())
+    }
+
+    /// [`Program::evaluate`], reporting each step to `observer` (the request traces of
+    /// `switchyard explain --request` and of the plugin's debug header). One algorithm
+    /// serves both, so a trace can never disagree with the decision; with `()` as the
+    /// observer the calls compile away.
+    pub fn evaluate_observed<'p>(
+        &'p self,
+        request: &Request<'_>,
+        scratch: &mut Scratch,
+        observer: &mut impl Observer,
+    ) -> Decision<'p> {
         let no_route = |vhost| Decision {
             entry: None,
             vhost,
@@ -101,7 +116,9 @@ impl Program {
                 backend: None,
             },
         };
-        let Some(listener) = self.listener(request.port) else {
+        let listener = self.listener(request.port);
+        observer.listener(listener);
+        let Some(listener) = listener else {
             return no_route(None);
         };
         let host = normalize_host(request.authority);
@@ -109,7 +126,8 @@ impl Program {
         let mut vhost = first;
         let mut hops = 0;
         while vhost != NONE && hops <= self.table(section::VHOSTS).len {
-            if let Some(entry) = self.match_in_vhost(vhost, request, scratch) {
+            observer.vhost(vhost);
+            if let Some(entry) = self.match_in_vhost(vhost, request, scratch, observer) {
                 return Decision {
                     entry: Some(entry),
                     vhost: Some(vhost),
@@ -137,7 +155,13 @@ impl Program {
     }
 
     /// The first entry of `vhost` that matches, in evaluation order.
-    fn match_in_vhost(&self, vhost: u32, request: &Request<'_>, scratch: &mut Scratch) -> Option<u32> {
+    fn match_in_vhost(
+        &self,
+        vhost: u32,
+        request: &Request<'_>,
+        scratch: &mut Scratch,
+        observer: &mut impl Observer,
+    ) -> Option<u32> {
         let path = request.path.split(['?', '#']).next().unwrap_or("");
         self.collect_candidates(vhost, path, &mut scratch.cursors);
         loop {
@@ -152,16 +176,24 @@ impl Program {
             }
             let (list, entry) = best?;
             scratch.cursors[list].0 += 1;
-            if self.entry_matches(entry, request, path, scratch) {
-                return Some(entry);
+            match self.first_failing_predicate(entry, request, path, scratch) {
+                None => return Some(entry),
+                Some(predicate) => observer.rejected(entry, predicate),
             }
         }
     }
 
-    fn entry_matches(&self, entry: u32, request: &Request<'_>, path: &str, scratch: &mut Scratch) -> bool {
+    /// The first of the entry's predicates that does not hold; `None` when it matches.
+    fn first_failing_predicate(
+        &self,
+        entry: u32,
+        request: &Request<'_>,
+        path: &str,
+        scratch: &mut Scratch,
+    ) -> Option<u32> {
         let start = self.word(section::ENTRIES, entry, 0);
         let len = self.word(section::ENTRIES, entry, 1);
-        (start..start.saturating_add(len)).all(|p| self.predicate_holds(p, request, path, scratch))
+        (start..start.saturating_add(len)).find(|&p| !self.predicate_holds(p, request, path, scratch))
     }
 
     /// Runs the winning entry's action.

@@ -66,7 +66,12 @@ impl Program {
 
     /// A header's value; pseudo-headers come from the request line, so they need no
     /// header map.
-    fn header<'r>(&self, request: &Request<'r>, name: &str, joined: &'r mut String) -> Option<&'r str> {
+    pub(crate) fn header<'r>(
+        &self,
+        request: &Request<'r>,
+        name: &str,
+        joined: &'r mut String,
+    ) -> Option<&'r str> {
         match name {
             ":authority" => Some(request.authority),
             ":method" => Some(request.method),

@@ -1,0 +1,111 @@
+//! Request traces: what the evaluator did on the way to a decision. The evaluator reports
+//! each step to an [`Observer`]; [`Trace`] records them, and the helpers here turn the
+//! recorded indices into words (the condition that failed and the request's value).
+
+use super::{Request, Scratch};
+use crate::format::{NONE, pred, section};
+use crate::program::Program;
+
+/// Receives the evaluator's steps. Every method defaults to doing nothing, and `()`
+/// implements the trait, so the plain [`Program::evaluate`] pays nothing for it.
+pub trait Observer {
+    /// The listener chosen by port; `None` when no listener has the request's port.
+    fn listener(&mut self, _listener: Option<u32>) {}
+    /// A vhost is searched: first the one chosen by host, then its fallbacks.
+    fn vhost(&mut self, _vhost: u32) {}
+    /// A candidate entry (its path fitted the index) was passed over because
+    /// `predicate` did not hold; earlier predicates of the entry held.
+    fn rejected(&mut self, _entry: u32, _predicate: u32) {}
+}
+
+impl Observer for () {}
+
+/// One candidate passed over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rejection {
+    pub vhost: u32,
+    pub entry: u32,
+    /// The first predicate of the entry that did not hold.
+    pub predicate: u32,
+}
+
+/// The steps of one evaluation, in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trace {
+    /// `None` until the evaluator looked; `Some(None)` when no listener had the port.
+    pub listener: Option<Option<u32>>,
+    /// Vhosts searched, in order: the one chosen by host, then fallbacks.
+    pub vhosts: Vec<u32>,
+    pub rejections: Vec<Rejection>,
+}
+
+impl Observer for Trace {
+    fn listener(&mut self, listener: Option<u32>) {
+        self.listener = Some(listener);
+    }
+    fn vhost(&mut self, vhost: u32) {
+        self.vhosts.push(vhost);
+    }
+    fn rejected(&mut self, entry: u32, predicate: u32) {
+        let vhost = self.vhosts.last().copied().unwrap_or(NONE);
+        self.rejections.push(Rejection {
+            vhost,
+            entry,
+            predicate,
+        });
+    }
+}
+
+impl Program {
+    /// The port of listener `listener`.
+    pub fn listener_port(&self, listener: u32) -> u32 {
+        self.word(section::LISTENERS, listener, 0)
+    }
+
+    /// The host pattern a vhost serves (`*` for a catch-all).
+    pub fn vhost_name(&self, vhost: u32) -> &str {
+        self.string(self.word(section::VHOSTS, vhost, 6))
+    }
+
+    /// The predicate as text, e.g. `header x-user = "a"`.
+    pub fn predicate_text(&self, predicate: u32) -> String {
+        self.describe_predicate(predicate)
+    }
+
+    /// What the request offers to `predicate`: the header's value (repeats joined with
+    /// `,`), the query parameter's value, the method or the path; `None` when the
+    /// request has no such header or parameter.
+    pub fn predicate_subject(&self, predicate: u32, request: &Request<'_>) -> Option<String> {
+        let head = (self.word(section::PREDICATES, predicate, 0) & 0xFF) as u8;
+        let a = self.word(section::PREDICATES, predicate, 1);
+        let mut scratch = Scratch::new();
+        match head {
+            pred::METHOD => Some(request.method.to_string()),
+            pred::HEADER_EXACT
+            | pred::HEADER_PREFIX
+            | pred::HEADER_REGEX
+            | pred::HEADER_PRESENT
+            | pred::HEADER_ABSENT => self
+                .header(request, self.string(a), &mut scratch.joined)
+                .map(str::to_string),
+            pred::QUERY_EXACT | pred::QUERY_PREFIX | pred::QUERY_REGEX | pred::QUERY_PRESENT => self
+                .query_value(request.path, a, &mut scratch.decoded)
+                .map(|value| String::from_utf8_lossy(value).into_owned()),
+            _ => Some(request.path.split(['?', '#']).next().unwrap_or("").to_string()),
+        }
+    }
+
+    /// The path condition under which the index files `entry` (`path prefix /a`,
+    /// `path = /a`), or `None` for entries tried on every path (regex paths).
+    pub fn entry_path_text(&self, vhost: u32, entry: u32) -> Option<String> {
+        self.entry_paths(vhost)
+            .into_iter()
+            .find(|(e, _)| *e == entry)
+            .map(|(_, text)| text)
+    }
+
+    /// The entry's action as text (the listing's words).
+    pub fn action_text(&self, entry: u32) -> String {
+        self.describe_action(entry)
+    }
+}

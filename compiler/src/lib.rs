@@ -10,6 +10,8 @@ pub mod equivalence;
 pub mod gateway_api;
 pub mod input;
 pub mod istio;
+pub mod locate;
 pub mod resources;
 pub mod routetest;
 pub mod status;
+pub mod trace;

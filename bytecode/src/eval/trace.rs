@@ -109,3 +109,20 @@ impl Program {
         self.describe_action(entry)
     }
 }
+
+impl Program {
+    /// The backend records of the entry's forward action, in order; empty for entries
+    /// that answer or redirect.
+    pub fn entry_backends(&self, entry: u32) -> core::ops::Range<u32> {
+        let action = self.word(section::ENTRIES, entry, 2);
+        let start = self.word(section::ACTIONS, action, 0);
+        let len = self.word(section::ACTIONS, action, 1);
+        let last = start.saturating_add(len).saturating_sub(1);
+        if len == 0 || (self.word(section::OPS, last, 0) & 0xFF) as u8 != crate::format::op::FORWARD {
+            return 0..0;
+        }
+        let set = self.word(section::OPS, last, 1);
+        let first = self.word(section::BACKEND_SETS, set, 0);
+        first..first.saturating_add(self.word(section::BACKEND_SETS, set, 1))
+    }
+}

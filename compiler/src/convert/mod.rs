@@ -20,13 +20,15 @@ use serde_json::{Map, Value, json};
 
 use crate::compile::{CompileOptions, Compiled, Target, compile};
 use crate::diag::{Diagnostic, Diagnostics, Location};
-use crate::equivalence::{self, Report, Side};
+use crate::equivalence::Report;
+use crate::equivalence::classes::{self, Labels};
 use crate::input::{Document, load_texts};
 use crate::istio::bind::{intersect_hosts, served_gateways, virtual_services_for_gateway};
 use crate::istio::delegate::{FlatRule, flatten};
 use crate::istio::destination::{effective_weights, resolve_host, service_name};
 use crate::istio::lower::{Proxy, fits_proxy};
 use crate::istio::resolved_hosts;
+use crate::locate::Locator;
 use crate::resources::Resources;
 use crate::resources::istio::{
     Destination, HeaderOps, Headers, HttpMatch, IstioGateway, RedirectPort, RuleAction, StringMatch,
@@ -1458,25 +1460,10 @@ pub fn verify(
     })
 }
 
-/// Loads both programs and compares them (`istio` left, `gateway-api` right).
+/// Loads both programs and compares them (`istio` left, `gateway-api` right), as
+/// `switchyard diff` compares an old and a new configuration.
 pub fn compare_compiled(left: &Compiled, right: &Compiled) -> Result<Report, Diagnostics> {
-    let load = |c: &Compiled| {
-        switchyard_bytecode::Program::from_bytes(&c.bytes)
-            .map_err(|e| error(format!("cannot load a program: {e}")))
-    };
-    let (a, b) = (load(left)?, load(right)?);
-    Ok(equivalence::compare(
-        Side {
-            label: "istio",
-            ir: &left.ir,
-            program: &a,
-        },
-        Side {
-            label: "gateway-api",
-            ir: &right.ir,
-            program: &b,
-        },
-    ))
+    crate::diff::compare_compiled(left, right).map_err(error)
 }
 
 /// Services that HTTPRoute backendRefs (and mirrors) name but `resources` lacks, each
@@ -1592,7 +1579,29 @@ pub fn run(
         );
     }
     let report = &verification.report;
-    eprint!("{}", report.render("istio", "gateway-api"));
+    // The differences as `diff` prints them: grouped by the rule on each side and the
+    // kind of change, each rule with its file and line (the converted side's lines are
+    // those of the YAML just written).
+    let (input_resources, _) = Resources::from_documents(&documents);
+    let written_name = output.filter(|o| *o != "-").unwrap_or("<stdout>").to_string();
+    let output_resources = load_texts(&[(written_name, yaml)])
+        .map(|d| Resources::from_documents(&d).0)
+        .unwrap_or_default();
+    let (input_locator, output_locator) = (Locator::new(&input_resources), Locator::new(&output_resources));
+    eprint!(
+        "{}",
+        classes::render_text(
+            &classes::classify(report),
+            Labels {
+                label: "istio",
+                locator: Some(&input_locator),
+            },
+            Labels {
+                label: "gateway-api",
+                locator: Some(&output_locator),
+            },
+        )
+    );
     eprintln!(
         "{} requests compared, {} differ",
         report.requests,

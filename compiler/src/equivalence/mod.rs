@@ -2,9 +2,11 @@
 //! (`Program::evaluate` + `Program::plan`, the same random number on both sides), and the
 //! decisions compared: the weighted clusters, the status, the redirect Location, the
 //! rewritten path and host, the header edits (by their effect), the mirrors and faults
-//! of the winning rule, and the request timeout. Used by `switchyard convert`; fit for a
-//! `switchyard diff`.
+//! of the winning rule, and the request timeout. `classes` groups the differing requests
+//! by the rules responsible and the kind of change. Used by `switchyard convert` (its
+//! proof) and `switchyard diff`.
 
+pub mod classes;
 pub mod generate;
 
 use std::collections::BTreeMap;
@@ -12,7 +14,9 @@ use std::collections::BTreeMap;
 use switchyard_bytecode::ir::{ActionIr, BackendIr, EntryIr, FilterIr, ProgramIr};
 use switchyard_bytecode::{Program, Request, Scratch, apply_header_ops};
 
+pub use self::classes::{Change, Class, classify};
 pub use self::generate::{TestRequest, generate};
+use crate::rule_ref::RuleRef;
 
 /// One side of a comparison.
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +47,8 @@ pub struct Summary {
     pub request_timeout_ms: Option<u32>,
     /// The rule that decided, as `Program::source` gives it.
     pub source: Option<String>,
+    /// The same rule, structured.
+    pub rule: Option<RuleRef>,
 }
 
 /// The effect of a decision on the request and its response.
@@ -59,16 +65,37 @@ impl Summary {
     fn decision(&self) -> Summary {
         Summary {
             source: None,
+            rule: None,
             ..self.clone()
         }
+    }
+
+    /// What happens to the request, without the rule: `forward to c 100%; ...`.
+    pub fn outcome(&self) -> String {
+        Outcome(self).to_string()
     }
 }
 
 impl core::fmt::Display for Summary {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self.kind {
+        write!(
+            f,
+            "{} [{}]",
+            Outcome(self),
+            self.source.as_deref().unwrap_or("no rule matched")
+        )
+    }
+}
+
+/// A summary's decision in words.
+struct Outcome<'s>(&'s Summary);
+
+impl core::fmt::Display for Outcome<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let summary = self.0;
+        match summary.kind {
             "forward" => {
-                let shares: Vec<String> = self
+                let shares: Vec<String> = summary
                     .shares
                     .iter()
                     .map(|(c, ppm)| format!("{c} {}%", f64::from(*ppm) / 10_000.0))
@@ -78,12 +105,12 @@ impl core::fmt::Display for Summary {
             "redirect" => write!(
                 f,
                 "redirect {} to {}",
-                self.status.unwrap_or(0),
-                self.location.as_deref().unwrap_or("?")
+                summary.status.unwrap_or(0),
+                summary.location.as_deref().unwrap_or("?")
             )?,
-            _ => write!(f, "reply {}", self.status.unwrap_or(0))?,
+            _ => write!(f, "reply {}", summary.status.unwrap_or(0))?,
         }
-        for (cluster, edits) in self.edits.iter().filter(|(c, _)| !c.is_empty()) {
+        for (cluster, edits) in summary.edits.iter().filter(|(c, _)| !c.is_empty()) {
             write!(f, "; via {cluster}: path {} host {}", edits.path, edits.authority)?;
             if !edits.request_headers.is_empty() {
                 write!(f, " request headers {:?}", edits.request_headers)?;
@@ -92,23 +119,23 @@ impl core::fmt::Display for Summary {
                 write!(f, " response headers {:?}", edits.response_headers)?;
             }
         }
-        for (_, edits) in self
+        for (_, edits) in summary
             .edits
             .iter()
             .filter(|(c, e)| c.is_empty() && !e.response_headers.is_empty())
         {
             write!(f, "; response headers {:?}", edits.response_headers)?;
         }
-        if !self.mirrors.is_empty() {
-            write!(f, "; mirrors {:?}", self.mirrors)?;
+        if !summary.mirrors.is_empty() {
+            write!(f, "; mirrors {:?}", summary.mirrors)?;
         }
-        if !self.faults.is_empty() {
-            write!(f, "; faults {}", self.faults.join(", "))?;
+        if !summary.faults.is_empty() {
+            write!(f, "; faults {}", summary.faults.join(", "))?;
         }
-        if let Some(ms) = self.request_timeout_ms {
+        if let Some(ms) = summary.request_timeout_ms {
             write!(f, "; timeout {ms} ms")?;
         }
-        write!(f, " [{}]", self.source.as_deref().unwrap_or("no rule matched"))
+        Ok(())
     }
 }
 
@@ -247,6 +274,7 @@ fn summarize(
         faults: Vec::new(),
         request_timeout_ms: plan.request_timeout_ms.filter(|ms| *ms != 0),
         source: decision.entry.map(|id| program.source(id).to_string()),
+        rule: decision.entry.map(|id| RuleRef::from_info(&program.source(id))),
     };
     if let Some(reply) = &plan.reply {
         summary.status = Some(reply.status);

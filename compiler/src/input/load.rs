@@ -172,7 +172,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, visited: &mut HashSet<PathBuf>, di
 
 /// A manifest in a folder walk: `.yaml`, `.yml` or `.json`, but not a route test file
 /// (`*.test.yaml`), which users keep next to their manifests.
-fn has_manifest_extension(path: &Path) -> bool {
+pub(crate) fn has_manifest_extension(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let route_test = [".test.yaml", ".test.yml", ".test.json"]
         .iter()

@@ -60,3 +60,39 @@ fn traced_decisions_equal_plain_decisions() {
         }
     }
 }
+
+#[test]
+fn trace_line_is_one_printable_line_naming_the_winner_and_what_failed() {
+    let p = load(&on_port(vec![vhost(
+        "*",
+        vec![
+            to(prefix("/a"), "one").with(header("x-user", "b\u{e9}")),
+            to(prefix("/a"), "two"),
+        ],
+    )]));
+    let request = get("example.com", "/a").header("x-user", "a");
+    let mut trace = Trace::default();
+    let decision = p.evaluate_observed(&request.view(), &mut Scratch::new(), &mut trace);
+    let line = p.trace_line(&trace, &decision);
+    assert!(
+        line.starts_with("listener=80 vhost=0:* passed=#0[header x-user = "),
+        "{line}"
+    );
+    assert!(line.contains(" won=#1["), "{line}");
+    assert!(line.ends_with(" cluster=two"), "{line}");
+    assert!(line.bytes().all(|b| b == b' ' || b.is_ascii_graphic()), "{line}");
+}
+
+#[test]
+fn trace_line_is_bounded() {
+    let entries = (0..400)
+        .map(|i| to(prefix("/a"), "x").with(header("x-some-long-header-name", &format!("value-{i}"))))
+        .collect();
+    let p = load(&on_port(vec![vhost("*", entries)]));
+    let request = get("example.com", "/a");
+    let mut trace = Trace::default();
+    let decision = p.evaluate_observed(&request.view(), &mut Scratch::new(), &mut trace);
+    let line = p.trace_line(&trace, &decision);
+    assert_eq!(line.len(), switchyard_bytecode::TRACE_LINE_MAX);
+    assert!(line.ends_with("..."));
+}

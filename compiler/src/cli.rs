@@ -16,6 +16,7 @@ use crate::input::load_inputs;
 use crate::resources::Resources;
 use crate::routetest::{self, EngineKind, TestOptions};
 use crate::status::{render_json, render_text, route_statuses};
+use crate::trace::cli::TraceArgs;
 
 const USAGE: &str = "\
 switchyard: compile Gateway API and Istio routing to bytecode for the Switchyard proxy-wasm filter
@@ -23,7 +24,7 @@ switchyard: compile Gateway API and Istio routing to bytecode for the Switchyard
 Usage:
   switchyard compile -f PATH... [TARGET] -o OUT [options]
   switchyard check   -f PATH... [TARGET] [--format text|json] [options]
-  switchyard explain PROGRAM.swb | -f PATH... [TARGET]
+  switchyard explain PROGRAM.swb | -f PATH... [TARGET] [--request 'METHOD URL' [-H 'N: V']...]
   switchyard test    -f PATH... [--engine wasm|native|envoy] [--wasm PATH] [--envoy PATH] [-v] [--format text|json] TESTFILE...
   switchyard emit    wasmplugin|envoyfilter|envoy-bootstrap -f PATH... [options]
   switchyard convert -f PATH... --to gateway-api --istio-gateway NS/NAME | --mesh NS [-o OUT]
@@ -73,13 +74,27 @@ Exit status 2 when there is an error.
 ";
 
 const EXPLAIN_HELP: &str = "\
-switchyard explain: print a program as a numbered listing
+switchyard explain: print a program as a numbered listing, or trace one request
 
   switchyard explain PROGRAM.swb
-  switchyard explain -f PATH... [--gateway NS/NAME] [compile options]
+  switchyard explain -f PATH... [TARGET] [compile options]
+  switchyard explain -f PATH... [TARGET] --request 'GET https://host/path?q' [-H 'name: value']...
+  switchyard explain -f PATH... --test FILE.test.yaml --case NAME
 
-Each entry shows its conditions, its action and the resource, rule and match it came
-from, in evaluation order per listener and virtual host.
+Without --request, each entry shows its conditions, its action and the resource, rule
+and match it came from, in evaluation order per listener and virtual host.
+
+With --request (or a route test case), prints the decision and the path to it: the
+listener and virtual host chosen and why, every rule passed over in evaluation order
+with the first condition that failed and the request's value, the rule that won with
+its file and line, and the actions it applies.
+  --request 'METHOD URL'  the method is optional (GET); the listener port is the URL's
+                          port, else 80 for http and 443 for https
+  -H, --header 'N: V'     a request header; repeatable
+  --port N                the listener port, overriding the URL's
+  --random N              the random draw that picks among weighted backends (default 0)
+  --test FILE --case NAME trace a route test case: its target, request and port
+  --format text|json      the trace format (default text)
 ";
 
 const TEST_HELP: &str = "\
@@ -126,6 +141,12 @@ struct Args {
 }
 
 fn parse_args(args: &[String]) -> Result<Args, String> {
+    request: Option<String>,
+    headers: Vec<String>,
+    port: Option<String>,
+    random: Option<String>,
+    test_file: Option<String>,
+    case: Option<String>,
     let mut parsed = Args::default();
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
@@ -162,6 +183,12 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
         }
     }
     Ok(parsed)
+            "--request" => parsed.request = Some(value(flag)?),
+            "-H" | "--header" => parsed.headers.push(value(flag)?),
+            "--port" => parsed.port = Some(value(flag)?),
+            "--random" => parsed.random = Some(value(flag)?),
+            "--test" => parsed.test_file = Some(value(flag)?),
+            "--case" => parsed.case = Some(value(flag)?),
 }
 
 /// Runs the CLI with `args` (without the program name); returns the exit status.
@@ -243,7 +270,7 @@ fn compile_options(args: &Args) -> CompileOptions {
     }
 }
 
-fn print_diagnostics(diagnostics: &Diagnostics, quiet: bool) {
+pub(crate) fn print_diagnostics(diagnostics: &Diagnostics, quiet: bool) {
     for d in &diagnostics.0 {
         if !quiet || d.severity == Severity::Error {
             eprintln!("{d}");
@@ -453,6 +480,21 @@ fn cmd_explain(args: &Args) -> i32 {
         _ => {
             eprint!("{EXPLAIN_HELP}");
             return 2;
+    if args.request.is_some() || args.test_file.is_some() {
+        return crate::trace::cli::explain_request(&TraceArgs {
+            files: &args.files,
+            compile: compile_options(args),
+            explicit_target: args.gateway.is_some() || args.mesh.is_some() || args.istio_gateway.is_some(),
+            request: args.request.as_deref(),
+            headers: &args.headers,
+            port: args.port.as_deref(),
+            random: args.random.as_deref(),
+            test_file: args.test_file.as_deref(),
+            case: args.case.as_deref(),
+            format: args.format.as_deref(),
+            quiet: args.quiet,
+        });
+    }
         }
     };
     match Program::from_bytes(&bytes) {

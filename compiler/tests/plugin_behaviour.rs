@@ -201,3 +201,66 @@ fn each_rule_counts_its_hits_in_a_counter_named_after_its_source() {
         "counters are defined lazily, one per rule hit: {metrics:?}"
     );
 }
+
+fn trace_of(vm: &mut Vm, req: &HttpRequest) -> Option<String> {
+    let exchange = vm.http_request(req).expect("the request completes");
+    exchange
+        .response_headers
+        .into_iter()
+        .find(|(n, _)| n == "x-trace-me")
+        .map(|(_, v)| v)
+}
+
+#[test]
+fn trace_header_when_configured_and_requested_returns_the_decision_path() {
+    let encoded = base64(&quickstart_program());
+    let mut vm =
+        start(format!("{{\"bytecode\": \"{encoded}\", \"traceHeader\": \"x-trace-me\"}}").as_bytes());
+    let trace = trace_of(
+        &mut vm,
+        &request("shop.example.com", "/api/items", &[("x-trace-me", "1")]),
+    )
+    .expect("a requested trace is answered");
+    assert!(trace.starts_with("listener=80 vhost="), "{trace}");
+    assert!(
+        trace.contains("passed=#") && trace.contains("[header x-canary = \"true\"]"),
+        "{trace}"
+    );
+    assert!(
+        trace.contains(" won=#") && trace.contains("HTTPRoute shop/"),
+        "{trace}"
+    );
+    assert!(trace.contains(" cluster=outbound|8080||api-v"), "{trace}");
+    // A miss is traced too, on the proxy's own 404.
+    let miss = trace_of(
+        &mut vm,
+        &request("unknown.example.org", "/", &[("x-trace-me", "1")]),
+    )
+    .unwrap();
+    assert!(miss.ends_with("won=none status=404"), "{miss}");
+    // Not asked: no trace.
+    assert_eq!(
+        trace_of(&mut vm, &request("shop.example.com", "/api/items", &[])),
+        None
+    );
+}
+
+#[test]
+fn trace_header_is_ignored_unless_the_configuration_enables_it() {
+    let mut vm = start(&quickstart_program());
+    let exchange = vm
+        .http_request(&request(
+            "shop.example.com",
+            "/",
+            &[("x-switchyard-trace", "1"), ("x-trace-me", "1")],
+        ))
+        .unwrap();
+    assert!(
+        exchange
+            .response_headers
+            .iter()
+            .all(|(n, _)| !n.contains("trace")),
+        "{:?}",
+        exchange.response_headers
+    );
+}

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::Action;
-use switchyard_bytecode::{HeaderEdit, HeaderOp, Plan, Program, Request};
+use switchyard_bytecode::{HeaderEdit, HeaderOp, Plan, Program, Request, Trace};
 
 use crate::Shared;
 use crate::envoy;
@@ -15,15 +15,21 @@ const DESTINATION_PORT: [&str; 2] = ["destination", "port"];
 
 pub(crate) struct Filter {
     program: Option<Rc<Program>>,
+    trace_header: Option<Rc<str>>,
     shared: Rc<RefCell<Shared>>,
     /// Response header edits of the winning rule, owned until the response passes.
     response_edits: Vec<(HeaderEdit, String, String)>,
 }
 
 impl Filter {
-    pub fn new(program: Option<Rc<Program>>, shared: Rc<RefCell<Shared>>) -> Self {
+    pub fn new(
+        program: Option<Rc<Program>>,
+        trace_header: Option<Rc<str>>,
+        shared: Rc<RefCell<Shared>>,
+    ) -> Self {
         Filter {
             program,
+            trace_header,
             shared,
             response_edits: Vec::new(),
         }
@@ -116,7 +122,20 @@ impl HttpContext for Filter {
             headers: &headers,
             random: random.next_u64(),
         };
-        let decision = program.evaluate(&request, scratch);
+        // A trace only when the configuration names a header and the request has it.
+        let traced = self.trace_header.as_deref().is_some_and(|name| {
+            if program.needs_headers() {
+                headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+            } else {
+                self.get_http_request_header(name).is_some()
+            }
+        });
+        let mut trace = Trace::default();
+        let decision = if traced {
+            program.evaluate_observed(&request, scratch, &mut trace)
+        } else {
+            program.evaluate(&request, scratch)
+        };
         if let Some(entry) = decision.entry {
             counters.hit(&program, entry);
         }
@@ -126,6 +145,11 @@ impl HttpContext for Filter {
             .iter()
             .map(|op| (op.edit, op.name.to_string(), op.value.to_string()))
             .collect();
+        if let (true, Some(name)) = (traced, &self.trace_header) {
+            let line = program.trace_line(&trace, &decision);
+            self.response_edits
+                .push((HeaderEdit::Set, name.to_string(), line));
+        }
         if let Some(reply) = &plan.reply {
             let headers: Vec<(&str, &str)> = reply.headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
             self.send_http_response(u32::from(reply.status), headers, reply.body.map(str::as_bytes));

@@ -40,6 +40,8 @@ pub(crate) struct Shared {
 #[derive(Default)]
 struct Root {
     program: Option<Rc<Program>>,
+    /// The request header that asks for a trace, when the configuration enables it.
+    trace_header: Option<Rc<str>>,
     shared: Option<Rc<RefCell<Shared>>>,
 }
 
@@ -48,11 +50,15 @@ impl Context for Root {}
 impl RootContext for Root {
     fn on_configure(&mut self, _config_size: usize) -> bool {
         let config = self.get_plugin_configuration().unwrap_or_default();
-        let loaded = config::program_bytes(&config)
+        let loaded = config::parse_config(&config)
             .map_err(|e| e.to_string())
-            .and_then(|bytes| Program::from_bytes(&bytes).map_err(|e| e.to_string()));
+            .and_then(|config| {
+                Program::from_bytes(&config.program)
+                    .map(|program| (program, config.trace_header))
+                    .map_err(|e| e.to_string())
+            });
         match loaded {
-            Ok(program) => {
+            Ok((program, trace_header)) => {
                 proxy_wasm::hostcalls::log(
                     LogLevel::Info,
                     &format!(
@@ -67,6 +73,7 @@ impl RootContext for Root {
                     shared.borrow_mut().counters = RuleCounters::for_program(&program);
                 }
                 self.program = Some(Rc::new(program));
+                self.trace_header = trace_header.map(Rc::from);
                 true
             }
             Err(reason) => {
@@ -87,7 +94,11 @@ impl RootContext for Root {
 
     fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
         let shared = self.shared.clone()?;
-        Some(Box::new(Filter::new(self.program.clone(), shared)))
+        Some(Box::new(Filter::new(
+            self.program.clone(),
+            self.trace_header.clone(),
+            shared,
+        )))
     }
 
     fn on_vm_start(&mut self, _vm_configuration_size: usize) -> bool {

@@ -21,7 +21,7 @@ use crate::program::Program;
 
 pub use host::normalize_host;
 pub use plan::{HeaderEdit, HeaderOp, Mirror, Plan, Reply, Retry, apply_header_ops};
-pub use trace::{Observer, Rejection, Trace};
+pub use trace::{Observer, Rejection, TRACE_LINE_MAX, Trace};
 
 /// What the evaluator needs to know about a request.
 #[derive(Debug, Clone, Copy)]

@@ -126,3 +126,61 @@ impl Program {
         first..first.saturating_add(self.word(section::BACKEND_SETS, set, 1))
     }
 }
+
+/// Upper bound of [`Program::trace_line`], so a trace always fits in a response header.
+pub const TRACE_LINE_MAX: usize = 4096;
+
+impl Program {
+    /// A one-line, header-safe trace (printable ASCII, at most [`TRACE_LINE_MAX`]
+    /// bytes), for the plugin's debug header:
+    /// `listener=80 vhost=0:shop.example.com passed=#0[method = POST],#1[...] won=#2[HTTPRoute ns/name rule 0 match 0] cluster=...`.
+    pub fn trace_line(&self, trace: &Trace, decision: &super::Decision<'_>) -> String {
+        use core::fmt::Write;
+        let mut line = String::new();
+        // Writing to a String cannot fail.
+        match trace.listener.flatten() {
+            Some(listener) => {
+                let _ = write!(line, "listener={}", self.listener_port(listener));
+            }
+            None => line.push_str("listener=none"),
+        }
+        for &vhost in &trace.vhosts {
+            let _ = write!(line, " vhost={vhost}:{}", self.vhost_name(vhost));
+        }
+        if !trace.rejections.is_empty() {
+            line.push_str(" passed=");
+            for (i, r) in trace.rejections.iter().enumerate() {
+                let sep = if i == 0 { "" } else { "," };
+                let _ = write!(line, "{sep}#{}[{}]", r.entry, self.predicate_text(r.predicate));
+            }
+        }
+        match decision.entry {
+            Some(entry) => {
+                let _ = write!(line, " won=#{entry}[{}]", self.source(entry));
+            }
+            None => line.push_str(" won=none"),
+        }
+        match decision.outcome {
+            super::Outcome::Forward { cluster, .. } => {
+                let _ = write!(line, " cluster={cluster}");
+            }
+            super::Outcome::Reply { status, .. } | super::Outcome::Redirect { status } => {
+                let _ = write!(line, " status={status}");
+            }
+        }
+        header_safe(line)
+    }
+}
+
+/// Replaces anything but printable ASCII with `?` and cuts at [`TRACE_LINE_MAX`].
+fn header_safe(line: String) -> String {
+    let mut safe: String = line
+        .chars()
+        .map(|c| if c == ' ' || c.is_ascii_graphic() { c } else { '?' })
+        .collect();
+    if safe.len() > TRACE_LINE_MAX {
+        safe.truncate(TRACE_LINE_MAX - 3);
+        safe.push_str("...");
+    }
+    safe
+}

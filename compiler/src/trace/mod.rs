@@ -4,6 +4,7 @@
 //! rule that won with its source, and the actions it applies. Built from the evaluator's
 //! own [`Observer`] steps, so the trace and the decision cannot disagree.
 
+pub mod cli;
 pub mod request;
 mod text;
 
@@ -213,7 +214,7 @@ pub fn trace_request(
         listener: trace.listener.flatten().map(|l| program.listener_port(l)),
         vhosts,
         decision: decision_view,
-        actions: actions(program, &plan, decision.entry),
+        actions: actions(&plan),
     }
 }
 
@@ -223,15 +224,15 @@ fn host_reason(host: &str, name: &str) -> String {
         format!("no hostname of this listener matches {host:?}; its catch-all serves it")
     } else if name.eq_ignore_ascii_case(host) {
         format!("hostname {name} equals the request's host")
-    } else if let Some(suffix) = name.strip_prefix('*') {
-        format!("wildcard {name}: the longest suffix of {host:?} with a vhost is {suffix}")
+    } else if name.starts_with('*') {
+        format!("wildcard {name} is the most specific hostname of the listener matching {host:?}")
     } else {
         format!("serves the request's host {host:?}")
     }
 }
 
 /// The winning rule's effects, in the order the proxy applies them.
-fn actions(program: &Program, plan: &switchyard_bytecode::Plan<'_>, entry: Option<u32>) -> Vec<String> {
+fn actions(plan: &switchyard_bytecode::Plan<'_>) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(authority) = &plan.authority {
         out.push(format!("rewrite host to {authority}"));
@@ -272,11 +273,6 @@ fn actions(program: &Program, plan: &switchyard_bytecode::Plan<'_>, entry: Optio
         for (name, value) in &reply.headers {
             out.push(format!("reply header {name}: {value}"));
         }
-    }
-    if out.is_empty()
-        && let Some(entry) = entry
-    {
-        out.push(format!("({})", program.action_text(entry)));
     }
     out
 }

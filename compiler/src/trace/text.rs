@@ -16,7 +16,7 @@ impl fmt::Display for TraceReport {
             writeln!(f, "          {name}: {value}")?;
         }
         match self.listener {
-            Some(port) => writeln!(f, "listener  :{port}")?,
+            Some(port) => writeln!(f, "listener  :{port} (the request's port)")?,
             None => writeln!(f, "listener  none on port {}: 404", r.port)?,
         }
         for vhost in &self.vhosts {

@@ -1,0 +1,174 @@
+//! `switchyard explain --request` and `--test FILE --case NAME`: the request trace names
+//! the listener and vhost, every rule passed over with the condition that failed and the
+//! request's value, and the winner with its file and line; on both front ends.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// Runs `switchyard` from the repository root; returns (exit status, stdout, stderr).
+fn switchyard(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("switchyard runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+const QUICKSTART: &str = "examples/quickstart/manifests.yaml";
+
+fn scratch_file(name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("switchyard-explain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn trace_lists_rules_passed_over_with_the_failing_condition_and_the_request_value() {
+    let (code, out, err) = switchyard(&[
+        "explain",
+        "-f",
+        QUICKSTART,
+        "--request",
+        "GET http://shop.example.com/api/items?x=1",
+        "-H",
+        "X-Canary: false",
+        "-q",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("listener  :80"), "{out}");
+    assert!(out.contains("vhost     0 shop.example.com (hostname shop.example.com equals"), "{out}");
+    assert!(out.contains("passed over: path = /healthz; request has \"/api/items\""), "{out}");
+    assert!(out.contains("passed over: header x-canary = \"true\"; request has \"false\""), "{out}");
+    assert!(
+        out.contains("rule      HTTPRoute shop/storefront rule 2 match 0 at examples/quickstart/manifests.yaml:40"),
+        "{out}"
+    );
+    assert!(out.contains("weight 90 (90.0%) outbound|8080||api-v1.shop.svc.cluster.local"), "{out}");
+    // Rules after the winner are not part of the path to the decision.
+    assert!(!out.contains("rule 3 match 0"), "{out}");
+}
+
+#[test]
+fn trace_of_a_miss_says_no_rule_matched() {
+    let (code, out, _) = switchyard(&["explain", "-f", QUICKSTART, "--request", "http://nowhere.test/", "-q"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("decision  reply 404 (no rule matched)"), "{out}");
+}
+
+#[test]
+fn trace_json_carries_the_decision_and_source() {
+    let (code, out, err) = switchyard(&[
+        "explain",
+        "-f",
+        QUICKSTART,
+        "--request",
+        "https://shop.example.com:80/healthz",
+        "--format",
+        "json",
+        "-q",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    assert_eq!(json["listener"], 80);
+    assert_eq!(json["decision"]["kind"], "forward");
+    assert_eq!(json["decision"]["service"], "shop/health:8080");
+    assert_eq!(
+        json["decision"]["rule"]["location"],
+        "examples/quickstart/manifests.yaml:31"
+    );
+}
+
+#[test]
+fn trace_of_a_route_test_case_uses_its_target_and_request() {
+    let (code, out, err) = switchyard(&[
+        "explain",
+        "-f",
+        QUICKSTART,
+        "--test",
+        "examples/quickstart/quickstart.test.yaml",
+        "--case",
+        "canary header picks v2",
+        "-q",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("x-canary: true"), "{out}");
+    assert!(out.contains("forward to outbound|8080||api-v2.shop.svc.cluster.local"), "{out}");
+    let (code, _, err) = switchyard(&[
+        "explain",
+        "-f",
+        QUICKSTART,
+        "--test",
+        "examples/quickstart/quickstart.test.yaml",
+        "--case",
+        "no such case",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no case named \"no such case\""), "{err}");
+}
+
+#[test]
+fn trace_through_istio_virtual_service_points_at_the_match_line() {
+    let manifests = scratch_file(
+        "istio.yaml",
+        "\
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: web}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: [\"*/shop.example.com\"]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: shop, namespace: web}
+spec:
+  hosts: [shop.example.com]
+  gateways: [gw]
+  http:
+  - match:
+    - uri: {prefix: /api}
+      headers:
+        x-user: {exact: admin}
+    route: [{destination: {host: admin.web.svc.cluster.local}}]
+  - match:
+    - uri: {prefix: /api}
+    route: [{destination: {host: api.web.svc.cluster.local}}]
+",
+    );
+    let (code, out, err) = switchyard(&[
+        "explain",
+        "-f",
+        &manifests,
+        "--istio-gateway",
+        "web/gw",
+        "--request",
+        "http://shop.example.com/apiary",
+        "-H",
+        "x-user: bob",
+        "-q",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("request has \"bob\""), "{out}");
+    assert!(out.contains("VirtualService web/shop rule 1 match 0"), "{out}");
+    assert!(out.contains("istio.yaml:23"), "{out}");
+}
+
+#[test]
+fn malformed_request_is_refused_with_exit_2() {
+    let (code, _, err) = switchyard(&["explain", "-f", QUICKSTART, "--request", "GET /relative"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not an absolute URL"), "{err}");
+}

@@ -1,0 +1,12 @@
+//! Benchmarks for Switchyard (issue #6), reported in `BENCHMARKS.md`.
+//!
+//! - `gen-config`: a seeded generator of large, realistic configurations in Gateway API
+//!   or Istio form, with sample requests that are proven (by compiling and evaluating)
+//!   to hit the first, middle and last rule of a virtual host, or none.
+//! - `compile-bench`, `wasm-bench`: the compiler and plugin measurements.
+
+pub mod generate;
+pub mod model;
+pub mod render;
+pub mod rng;
+pub mod samples;

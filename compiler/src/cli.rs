@@ -26,6 +26,7 @@ Usage:
   switchyard check   -f PATH... [TARGET] [--format text|json] [options]
   switchyard explain PROGRAM.swb | -f PATH... [TARGET] [--request 'METHOD URL' [-H 'N: V']...]
   switchyard test    -f PATH... [--engine wasm|native|envoy] [--wasm PATH] [--envoy PATH] [-v] [--format text|json] TESTFILE...
+  switchyard analyze -f PATH... [TARGET] [--format text|json|sarif] [--fail-on LEVEL]
   switchyard emit    wasmplugin|envoyfilter|envoy-bootstrap -f PATH... [options]
   switchyard convert -f PATH... --to gateway-api --istio-gateway NS/NAME | --mesh NS [-o OUT]
   switchyard help [COMMAND]
@@ -200,6 +201,9 @@ pub fn main(args: &[String]) -> i32 {
     if command == "emit" {
         return crate::emit::cli::main(rest);
     }
+    if command == "analyze" {
+        return crate::analyze::cli::main(rest);
+    }
     let parsed = match parse_args(rest) {
         Ok(parsed) => parsed,
         Err(message) => {
@@ -222,6 +226,7 @@ pub fn main(args: &[String]) -> i32 {
             Some("explain") => help(EXPLAIN_HELP),
             Some("test") => help(TEST_HELP),
             Some("emit") => help(crate::emit::cli::EMIT_HELP),
+            Some("analyze") => help(crate::analyze::cli::HELP),
             Some("convert") => help(crate::convert::HELP),
             _ => help(USAGE),
         },

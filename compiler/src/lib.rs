@@ -1,6 +1,7 @@
 //! The Switchyard compiler: Gateway API (and, later, Istio) manifests in, route bytecode
 //! out. The `switchyard` binary in `main.rs` is a thin CLI over this library.
 
+pub mod analyze;
 pub mod cli;
 pub mod compile;
 pub mod convert;

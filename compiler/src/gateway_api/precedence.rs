@@ -86,6 +86,31 @@ impl Precedence {
         }
     }
 
+    /// Equal on every criterion before the cross-route tie-breakers: which of the two
+    /// wins is then decided by creation time or name alone.
+    pub fn same_rank(&self, other: &Self) -> bool {
+        self.rank() == other.rank()
+    }
+
+    /// The spec's criteria in order; smaller wins.
+    fn rank(
+        &self,
+    ) -> (
+        Reverse<u8>,
+        Reverse<usize>,
+        Reverse<bool>,
+        Reverse<usize>,
+        Reverse<usize>,
+    ) {
+        (
+            Reverse(self.path_rank()),
+            Reverse(self.path_len),
+            Reverse(self.has_method),
+            Reverse(self.headers),
+            Reverse(self.query_params),
+        )
+    }
+
     fn path_rank(&self) -> u8 {
         match self.path_type {
             PathType::Exact => 2,
@@ -98,17 +123,8 @@ impl Precedence {
 impl Ord for Precedence {
     /// `Less` means "wins": sorting ascending gives evaluation order.
     fn cmp(&self, other: &Self) -> Ordering {
-        let key = |p: &Precedence| {
-            (
-                Reverse(p.path_rank()),
-                Reverse(p.path_len),
-                Reverse(p.has_method),
-                Reverse(p.headers),
-                Reverse(p.query_params),
-            )
-        };
-        key(self)
-            .cmp(&key(other))
+        self.rank()
+            .cmp(&other.rank())
             .then_with(|| {
                 older_route_first(
                     (self.created.as_deref(), &self.route),
@@ -185,19 +201,28 @@ impl GrpcPrecedence {
     }
 }
 
+impl GrpcPrecedence {
+    /// Equal on every criterion before the cross-route tie-breakers.
+    pub fn same_rank(&self, other: &Self) -> bool {
+        self.rank() == other.rank()
+    }
+
+    /// The spec's criteria in order (regex methods after exact ones); smaller wins.
+    fn rank(&self) -> (bool, Reverse<usize>, Reverse<usize>, Reverse<usize>) {
+        (
+            self.regex,
+            Reverse(self.service_len),
+            Reverse(self.method_len),
+            Reverse(self.headers),
+        )
+    }
+}
+
 impl Ord for GrpcPrecedence {
     /// `Less` means "wins": sorting ascending gives evaluation order.
     fn cmp(&self, other: &Self) -> Ordering {
-        let key = |p: &GrpcPrecedence| {
-            (
-                p.regex,
-                Reverse(p.service_len),
-                Reverse(p.method_len),
-                Reverse(p.headers),
-            )
-        };
-        key(self)
-            .cmp(&key(other))
+        self.rank()
+            .cmp(&other.rank())
             .then_with(|| {
                 older_route_first(
                     (self.created.as_deref(), &self.route),

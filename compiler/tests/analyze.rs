@@ -9,7 +9,10 @@ use std::process::Command;
 use serde_json::Value;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn switchyard(args: &[&str]) -> (i32, String, String) {
@@ -61,7 +64,10 @@ fn regex_rule_after_a_catch_all_prefix_is_shadowed_with_a_witness() {
     let f = shadowed[0];
     assert_eq!(f["place"]["line"], 25);
     assert_eq!(f["place"]["what"], "HTTPRoute shop/storefront rule 1 match 0");
-    assert_eq!(f["related"][0]["what"], "HTTPRoute shop/storefront rule 0 match 0");
+    assert_eq!(
+        f["related"][0]["what"],
+        "HTTPRoute shop/storefront rule 0 match 0"
+    );
     assert!(
         f["witness"]["outcome"]
             .as_str()
@@ -76,7 +82,10 @@ fn equal_matches_of_two_routes_are_a_duplicate_and_a_creation_order_tie() {
     let all = findings(&[GATEWAY_API], &[]);
     let duplicate = of_kind(&all, "duplicate-match");
     assert_eq!(duplicate.len(), 1, "{all:#?}");
-    assert_eq!(duplicate[0]["place"]["what"], "HTTPRoute shop/docs-b rule 0 match 0");
+    assert_eq!(
+        duplicate[0]["place"]["what"],
+        "HTTPRoute shop/docs-b rule 0 match 0"
+    );
     let tie = of_kind(&all, "creation-order-tie");
     assert_eq!(tie.len(), 1, "{all:#?}");
     let message = tie[0]["message"].as_str().unwrap();
@@ -110,9 +119,19 @@ fn unresolved_backend_share_is_an_error_with_a_witness_that_gets_500() {
     assert_eq!(unresolved.len(), 1, "{all:#?}");
     let f = unresolved[0];
     assert_eq!(f["level"], "error");
-    assert!(f["message"].as_str().unwrap().contains("20.0% of its requests are answered 500"));
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("20.0% of its requests are answered 500")
+    );
     assert!(f["message"].as_str().unwrap().contains("shop/checkout-v2"));
-    assert!(f["witness"]["outcome"].as_str().unwrap().ends_with("answered 500"));
+    assert!(
+        f["witness"]["outcome"]
+            .as_str()
+            .unwrap()
+            .ends_with("answered 500")
+    );
 }
 
 #[test]
@@ -120,7 +139,12 @@ fn route_whose_hostnames_miss_every_listener_routes_nothing() {
     let all = findings(&[GATEWAY_API], &[]);
     let nothing = of_kind(&all, "route-routes-nothing");
     assert_eq!(nothing.len(), 1, "{all:#?}");
-    assert!(nothing[0]["message"].as_str().unwrap().contains("NoMatchingListenerHostname"));
+    assert!(
+        nothing[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("NoMatchingListenerHostname")
+    );
     assert_eq!(nothing[0]["place"]["line"], 54);
 }
 
@@ -140,7 +164,12 @@ fn istio_first_match_and_virtual_service_merge_shadow_later_rules() {
     );
     let merge = of_kind(&all, "virtualservice-merge");
     assert_eq!(merge.len(), 1, "{all:#?}");
-    assert!(merge[0]["message"].as_str().unwrap().contains("edge/store and edge/store-admin"));
+    assert!(
+        merge[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("edge/store and edge/store-admin")
+    );
 }
 
 #[test]
@@ -150,7 +179,10 @@ fn undefined_subset_is_a_dangling_reference() {
     assert_eq!(dangling.len(), 1, "{all:#?}");
     let message = dangling[0]["message"].as_str().unwrap();
     assert!(message.contains("subset \"v2\""), "{message}");
-    assert!(message.contains("DestinationRule edge/admin defines [v1]"), "{message}");
+    assert!(
+        message.contains("DestinationRule edge/admin defines [v1]"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -215,17 +247,27 @@ spec: {ports: [{port: 9000}]}
     let all = findings(&[&manifests], &[]);
     let conflict = of_kind(&all, "hostname-conflict");
     assert_eq!(conflict.len(), 1, "{all:#?}");
-    assert!(conflict[0]["message"].as_str().unwrap().contains("GRPCRoute ns/rpc"));
+    assert!(
+        conflict[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("GRPCRoute ns/rpc")
+    );
 }
 
 #[test]
 fn every_witness_replays_to_the_outcome_the_finding_states() {
-    for (file, target) in [(GATEWAY_API, ["--gateway", "infra/web"]), (ISTIO, ["--istio-gateway", "edge/public"])] {
+    for (file, target) in [
+        (GATEWAY_API, ["--gateway", "infra/web"]),
+        (ISTIO, ["--istio-gateway", "edge/public"]),
+    ] {
         for f in findings(&[file], &target) {
             let Some(witness) = f.get("witness").filter(|w| !w.is_null()) else {
                 continue;
             };
-            let mut args = vec!["explain", "-f", file, target[0], target[1], "-q", "--format", "json"];
+            let mut args = vec![
+                "explain", "-f", file, target[0], target[1], "-q", "--format", "json",
+            ];
             let request = witness["request"].as_str().unwrap();
             args.extend(["--request", request]);
             let headers: Vec<String> = witness["headers"]
@@ -244,7 +286,10 @@ fn every_witness_replays_to_the_outcome_the_finding_states() {
             let trace: Value = serde_json::from_str(&out).unwrap();
             let outcome = witness["outcome"].as_str().unwrap();
             match trace["decision"]["rule"]["source"].as_str() {
-                Some(source) => assert!(outcome.starts_with(&format!("won by {source};")), "{outcome} vs {source}"),
+                Some(source) => assert!(
+                    outcome.starts_with(&format!("won by {source};")),
+                    "{outcome} vs {source}"
+                ),
                 None => assert!(outcome.starts_with("no rule matches"), "{outcome}"),
             }
         }
@@ -271,7 +316,12 @@ fn sarif_output_points_each_result_at_a_file_and_line() {
         let id = r["ruleId"].as_str().unwrap();
         assert_eq!(rules[r["ruleIndex"].as_u64().unwrap() as usize], id);
         let physical = &r["locations"][0]["physicalLocation"];
-        assert!(physical["artifactLocation"]["uri"].as_str().unwrap().starts_with("examples/analysis/"));
+        assert!(
+            physical["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+                .starts_with("examples/analysis/")
+        );
         assert!(physical["region"]["startLine"].as_u64().unwrap() > 0, "{r:#}");
         assert!(["error", "warning", "note"].contains(&r["level"].as_str().unwrap()));
     }
@@ -311,4 +361,23 @@ fn output_is_the_same_whatever_the_file_order() {
     let a = switchyard(&["analyze", "-f", GATEWAY_API, "-f", ISTIO, "--format", "json"]).1;
     let b = switchyard(&["analyze", "-f", ISTIO, "-f", GATEWAY_API, "--format", "json"]).1;
     assert_eq!(a, b);
+}
+
+#[test]
+fn newer_mesh_virtual_service_for_a_host_is_reported_as_ignored() {
+    let all = findings(
+        &["corpus/istio/base", "corpus/istio/mesh/manifests.yaml"],
+        &["--mesh", "default"],
+    );
+    let merge = of_kind(&all, "virtualservice-merge");
+    assert_eq!(merge.len(), 1, "{all:#?}");
+    let message = merge[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("VirtualService default/reviews-newer is ignored by sidecars"),
+        "{message}"
+    );
+    assert_eq!(
+        merge[0]["related"][0]["what"],
+        "VirtualService default/reviews rule 0 match 0"
+    );
 }

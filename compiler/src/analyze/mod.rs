@@ -83,6 +83,10 @@ pub fn analyze(
     let mut findings = Vec::new();
     let mut seen_programs: BTreeSet<Vec<u8>> = BTreeSet::new();
     for target in targets {
+        let mesh = match &target {
+            Target::Mesh(namespace) => Some(namespace.clone()),
+            _ => None,
+        };
         let compiled = compile(
             documents,
             &CompileOptions {
@@ -103,6 +107,7 @@ pub fn analyze(
         })?;
         let cx = passes::Context {
             compiled: &compiled,
+            compiled_domain: options.cluster_domain.clone(),
             program: &program,
             resources: &resources,
             locator,
@@ -112,6 +117,9 @@ pub fn analyze(
         passes::virtual_service_merges(&cx, &mut findings);
         passes::string_prefixes(&cx, &mut findings);
         passes::unresolved_backends(&cx, &mut findings);
+        if let Some(namespace) = &mesh {
+            passes::dropped_mesh_virtual_services(&cx, namespace, &mut findings);
+        }
     }
     let naming = ClusterNaming {
         template: options

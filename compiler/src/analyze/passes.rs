@@ -26,6 +26,8 @@ struct Located<'a> {
 /// What the passes share.
 pub struct Context<'a> {
     pub compiled: &'a Compiled,
+    /// The Kubernetes cluster domain the program was compiled with.
+    pub compiled_domain: String,
     pub program: &'a Program,
     pub resources: &'a Resources,
     pub locator: Locator<'a>,
@@ -452,5 +454,73 @@ fn unresolved_names(resources: &Resources, source: &SourceIr) -> Vec<String> {
         vec!["a backend".to_string()]
     } else {
         names
+    }
+}
+
+/// Sidecar targets: a mesh VirtualService for a Service's host that routes nothing,
+/// because Istio keeps only the oldest VirtualService (or GAMMA route) per host.
+pub fn dropped_mesh_virtual_services(cx: &Context<'_>, namespace: &str, out: &mut Vec<Finding>) {
+    use crate::istio::destination::service_name;
+    use crate::istio::resolved_hosts;
+    use crate::resources::istio::visible;
+    let domain = &cx.compiled_domain;
+    let used: BTreeSet<(String, String)> = cx
+        .compiled
+        .ir
+        .listeners
+        .iter()
+        .flat_map(|l| &l.vhosts)
+        .flat_map(|v| &v.entries)
+        .map(|e| (e.source.namespace.clone(), e.source.name.clone()))
+        .collect();
+    for vs in &cx.resources.virtual_services {
+        if vs.hosts.is_empty()
+            || !crate::istio::bind::vs_gateways(vs).iter().any(|g| g == "mesh")
+            || !visible(&vs.export_to, &vs.meta.namespace, namespace)
+            || used.contains(&(vs.meta.namespace.clone(), vs.meta.name.clone()))
+        {
+            continue;
+        }
+        for host in resolved_hosts(vs, domain) {
+            let Some((ns, name)) = service_name(&host, domain) else {
+                continue;
+            };
+            if cx.resources.service(ns, name).is_none() {
+                continue;
+            }
+            // Who routes the host instead: the entries of its vhost.
+            let owner = cx
+                .compiled
+                .ir
+                .listeners
+                .iter()
+                .flat_map(|l| &l.vhosts)
+                .find(|v| v.host.to_string() == host)
+                .and_then(|v| v.entries.first())
+                .map(|e| cx.place(&e.source));
+            let what = format!("VirtualService {}", vs.meta.key());
+            let place = Place::new(
+                Some(crate::diag::Location {
+                    file: vs.meta.file.clone(),
+                    line: vs.meta.line,
+                    column: 0,
+                }),
+                what.clone(),
+            );
+            let message = match &owner {
+                Some(owner) => format!(
+                    "{what} is ignored by sidecars in namespace {namespace} for host {host}: Istio keeps one \
+                     VirtualService (or GAMMA route) per host on a sidecar, the oldest, and {} routes it",
+                    owner.what
+                ),
+                None => format!(
+                    "{what} is ignored by sidecars in namespace {namespace} for host {host}: Istio keeps only \
+                     the oldest VirtualService (or GAMMA route) per host on a sidecar"
+                ),
+            };
+            let mut f = Finding::new(finding::VS_MERGE, cx.target(), message, place);
+            f.related.extend(owner);
+            out.push(f);
+        }
     }
 }

@@ -95,7 +95,8 @@ its file and line, and the actions it applies.
   --port N                the listener port, overriding the URL's
   --random N              the random draw that picks among weighted backends (default 0)
   --test FILE --case NAME trace a route test case: its target, request and port
-  --format text|json      the trace format (default text)
+  --format text|json|line the trace format (default text); line is the one-line form
+                          the plugin answers in its debug header (traceHeader)
 ";
 
 const TEST_HELP: &str = "\

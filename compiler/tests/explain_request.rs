@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Runs `switchyard` from the repository root; returns (exit status, stdout, stderr).
@@ -47,21 +50,42 @@ fn trace_lists_rules_passed_over_with_the_failing_condition_and_the_request_valu
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("listener  :80"), "{out}");
-    assert!(out.contains("vhost     0 shop.example.com (hostname shop.example.com equals"), "{out}");
-    assert!(out.contains("passed over: path = /healthz; request has \"/api/items\""), "{out}");
-    assert!(out.contains("passed over: header x-canary = \"true\"; request has \"false\""), "{out}");
     assert!(
-        out.contains("rule      HTTPRoute shop/storefront rule 2 match 0 at examples/quickstart/manifests.yaml:40"),
+        out.contains("vhost     0 shop.example.com (hostname shop.example.com equals"),
         "{out}"
     );
-    assert!(out.contains("weight 90 (90.0%) outbound|8080||api-v1.shop.svc.cluster.local"), "{out}");
+    assert!(
+        out.contains("passed over: path = /healthz; request has \"/api/items\""),
+        "{out}"
+    );
+    assert!(
+        out.contains("passed over: header x-canary = \"true\"; request has \"false\""),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "rule      HTTPRoute shop/storefront rule 2 match 0 at examples/quickstart/manifests.yaml:40"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("weight 90 (90.0%) outbound|8080||api-v1.shop.svc.cluster.local"),
+        "{out}"
+    );
     // Rules after the winner are not part of the path to the decision.
     assert!(!out.contains("rule 3 match 0"), "{out}");
 }
 
 #[test]
 fn trace_of_a_miss_says_no_rule_matched() {
-    let (code, out, _) = switchyard(&["explain", "-f", QUICKSTART, "--request", "http://nowhere.test/", "-q"]);
+    let (code, out, _) = switchyard(&[
+        "explain",
+        "-f",
+        QUICKSTART,
+        "--request",
+        "http://nowhere.test/",
+        "-q",
+    ]);
     assert_eq!(code, 0);
     assert!(out.contains("decision  reply 404 (no rule matched)"), "{out}");
 }
@@ -103,7 +127,10 @@ fn trace_of_a_route_test_case_uses_its_target_and_request() {
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("x-canary: true"), "{out}");
-    assert!(out.contains("forward to outbound|8080||api-v2.shop.svc.cluster.local"), "{out}");
+    assert!(
+        out.contains("forward to outbound|8080||api-v2.shop.svc.cluster.local"),
+        "{out}"
+    );
     let (code, _, err) = switchyard(&[
         "explain",
         "-f",
@@ -171,4 +198,26 @@ fn malformed_request_is_refused_with_exit_2() {
     let (code, _, err) = switchyard(&["explain", "-f", QUICKSTART, "--request", "GET /relative"]);
     assert_eq!(code, 2);
     assert!(err.contains("not an absolute URL"), "{err}");
+}
+
+#[test]
+fn line_format_is_the_plugin_debug_header_form() {
+    let (code, out, err) = switchyard(&[
+        "explain",
+        "-f",
+        QUICKSTART,
+        "--request",
+        "http://shop.example.com/api/items",
+        "-H",
+        "x-canary: false",
+        "--format",
+        "line",
+        "-q",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "listener=80 vhost=0:shop.example.com passed=#2[header x-canary = \"true\"] \
+         won=#3[HTTPRoute shop/storefront rule 2 match 0] cluster=outbound|8080||api-v1.shop.svc.cluster.local\n"
+    );
 }

@@ -264,3 +264,34 @@ fn trace_header_is_ignored_unless_the_configuration_enables_it() {
         exchange.response_headers
     );
 }
+
+#[test]
+fn plugin_trace_header_equals_explain_line_trace() {
+    use switchyard_compiler::routetest::engine::SentRequest;
+    let program_bytes = quickstart_program();
+    let encoded = base64(&program_bytes);
+    let mut vm =
+        start(format!("{{\"bytecode\": \"{encoded}\", \"traceHeader\": \"x-trace-me\"}}").as_bytes());
+    let program = switchyard_bytecode::Program::from_bytes(&program_bytes).unwrap();
+    for (host, path) in [
+        ("shop.example.com", "/healthz"),
+        ("shop.example.com", "/?preview=1"),
+        ("x.example.com", "/beta/1"),
+    ] {
+        let from_plugin = trace_of(&mut vm, &request(host, path, &[("x-trace-me", "1")])).unwrap();
+        let sent = SentRequest {
+            port: 80,
+            method: "GET".into(),
+            scheme: "http".into(),
+            authority: host.into(),
+            path: path.into(),
+            headers: vec![("x-trace-me".into(), "1".into())],
+            sni: None,
+        };
+        assert_eq!(
+            from_plugin,
+            switchyard_compiler::trace::trace_line(&program, &sent, 0),
+            "{host}{path}"
+        );
+    }
+}

@@ -47,10 +47,10 @@ pub fn explain_request(args: &TraceArgs<'_>) -> i32 {
 }
 
 fn run(args: &TraceArgs<'_>) -> Result<String, String> {
-    let json = match args.format {
-        None | Some("text") => false,
-        Some("json") => true,
-        Some(other) => return Err(format!("--format {other}: expected text or json")),
+    let format = match args.format {
+        None => "text",
+        Some(f @ ("text" | "json" | "line")) => f,
+        Some(other) => return Err(format!("--format {other}: expected text, json or line")),
     };
     if args.files.is_empty() {
         return Err("no manifests given (use -f PATH)".into());
@@ -117,12 +117,11 @@ fn run(args: &TraceArgs<'_>) -> Result<String, String> {
     let program = Program::from_bytes(&compiled.bytes).map_err(|e| format!("internal: {e}"))?;
     let (resources, _) = Resources::from_documents(&documents);
     let locator = Locator::new(&resources);
-    let report = trace_request(&program, Some(&locator), &sent, random);
-    if json {
-        serde_json::to_string_pretty(&report)
+    match format {
+        "line" => Ok(super::trace_line(&program, &sent, random) + "\n"),
+        "json" => serde_json::to_string_pretty(&trace_request(&program, Some(&locator), &sent, random))
             .map(|text| text + "\n")
-            .map_err(|e| format!("internal: {e}"))
-    } else {
-        Ok(report.to_string())
+            .map_err(|e| format!("internal: {e}")),
+        _ => Ok(trace_request(&program, Some(&locator), &sent, random).to_string()),
     }
 }

@@ -78,6 +78,28 @@ pub struct DecisionView {
     pub rule: Option<RuleStep>,
 }
 
+/// The one-line trace the plugin answers in its debug header (`traceHeader`), for the
+/// same request.
+pub fn trace_line(program: &Program, sent: &SentRequest, random: u64) -> String {
+    let request = request_view(sent, random);
+    let mut trace = Trace::default();
+    let decision = program.evaluate_observed(&request, &mut Scratch::new(), &mut trace);
+    program.trace_line(&trace, &decision)
+}
+
+fn request_view(sent: &SentRequest, random: u64) -> Request<'_> {
+    Request {
+        port: sent.port,
+        authority: &sent.authority,
+        method: &sent.method,
+        path: &sent.path,
+        scheme: &sent.scheme,
+        headers: &sent.headers,
+        random,
+        sni: sent.sni.as_deref(),
+    }
+}
+
 /// Traces `sent` through `program`; `random` picks among weighted backends, as the
 /// plugin's random draw would.
 pub fn trace_request(
@@ -86,15 +108,7 @@ pub fn trace_request(
     sent: &SentRequest,
     random: u64,
 ) -> TraceReport {
-    let request = Request {
-        port: sent.port,
-        authority: &sent.authority,
-        method: &sent.method,
-        path: &sent.path,
-        scheme: &sent.scheme,
-        headers: &sent.headers,
-        random,
-    };
+    let request = request_view(sent, random);
     let mut trace = Trace::default();
     let decision = program.evaluate_observed(&request, &mut Scratch::new(), &mut trace);
     let plan = program.plan(&decision, &request);

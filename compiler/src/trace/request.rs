@@ -47,7 +47,10 @@ pub fn parse_request(line: &str, headers: &[String], port: Option<u32>) -> Resul
         }
         parsed_headers.push((name, value.trim().to_string()));
     }
+    // A TLS client names the URL's host in its SNI.
+    let sni = (scheme == "https").then(|| switchyard_bytecode::eval::normalize_host(authority).to_string());
     Ok(SentRequest {
+        sni,
         port: port.or(url_port).unwrap_or(default_port),
         method: method.to_ascii_uppercase(),
         scheme,

@@ -26,6 +26,8 @@ Usage:
   switchyard check   -f PATH... [TARGET] [--format text|json] [options]
   switchyard explain PROGRAM.swb | -f PATH... [TARGET] [--request 'METHOD URL' [-H 'N: V']...]
   switchyard test    -f PATH... [--engine wasm|native|envoy] [--wasm PATH] [--envoy PATH] [-v] [--format text|json] TESTFILE...
+                     [--coverage [--coverage-min PCT]]
+  switchyard diff    -f OLD... --against NEW... | --rev GITREV -f PATH... [--against-rev GITREV] [TARGET] [--format text|json]
   switchyard analyze -f PATH... [TARGET] [--format text|json|sarif] [--fail-on LEVEL]
   switchyard emit    wasmplugin|envoyfilter|envoy-bootstrap -f PATH... [options]
   switchyard convert -f PATH... --to gateway-api --istio-gateway NS/NAME | --mesh NS [-o OUT]
@@ -35,7 +37,7 @@ TARGET is one of --gateway NS/NAME (a Gateway API Gateway; may be omitted when t
 inputs hold exactly one), --istio-gateway NS/NAME (the proxy an Istio Gateway selects)
 or --mesh NS (the sidecar of a client in namespace NS).
 Run `switchyard COMMAND --help` for a command's options.
-Exit status: 0 success, 1 a test case failed, 2 invalid input or usage.
+Exit status: 0 success, 1 a test case failed (diff: routing changed), 2 invalid input or usage.
 ";
 
 const COMPILE_HELP: &str = "\
@@ -115,9 +117,14 @@ switchyard test: run route test files (shared/spec/route-tests.md) against manif
   -v, --verbose           a line for every case, not just failing ones
   --format text|json      the report format (default text)
   --cluster-template T    as for compile
+  --coverage              then report which rules and matches the cases reached
+                          (file:line of each match no case reached; docs/coverage.md)
+  --coverage-min PCT      fail (exit 1) when fewer than PCT percent of the matches
+                          were reached; implies --coverage
 
 Output: one line per failing case, then `N passed, N failed`.
-Exit status: 0 all passed, 1 a case failed, 2 invalid manifests or test files.
+Exit status: 0 all passed, 1 a case failed (or coverage below --coverage-min),
+2 invalid manifests or test files.
 ";
 
 /// Parsed flags shared by the commands.
@@ -136,19 +143,21 @@ struct Args {
     wasm: Option<PathBuf>,
     envoy: Option<PathBuf>,
     format: Option<String>,
-    verbose: bool,
-    quiet: bool,
-    help: bool,
-    positional: Vec<String>,
-}
-
-fn parse_args(args: &[String]) -> Result<Args, String> {
     request: Option<String>,
     headers: Vec<String>,
     port: Option<String>,
     random: Option<String>,
     test_file: Option<String>,
     case: Option<String>,
+    verbose: bool,
+    quiet: bool,
+    help: bool,
+    coverage: bool,
+    coverage_min: Option<String>,
+    positional: Vec<String>,
+}
+
+fn parse_args(args: &[String]) -> Result<Args, String> {
     let mut parsed = Args::default();
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
@@ -176,7 +185,15 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
             "--wasm" => parsed.wasm = Some(PathBuf::from(value(flag)?)),
             "--envoy" => parsed.envoy = Some(PathBuf::from(value(flag)?)),
             "--format" => parsed.format = Some(value(flag)?),
+            "--request" => parsed.request = Some(value(flag)?),
+            "-H" | "--header" => parsed.headers.push(value(flag)?),
+            "--port" => parsed.port = Some(value(flag)?),
+            "--random" => parsed.random = Some(value(flag)?),
+            "--test" => parsed.test_file = Some(value(flag)?),
+            "--case" => parsed.case = Some(value(flag)?),
             "-v" | "--verbose" => parsed.verbose = true,
+            "--coverage" => parsed.coverage = true,
+            "--coverage-min" => parsed.coverage_min = Some(value(flag)?),
             "-q" | "--quiet" => parsed.quiet = true,
             "-h" | "--help" => parsed.help = true,
             "-" => parsed.positional.push(arg.clone()),
@@ -185,12 +202,6 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
         }
     }
     Ok(parsed)
-            "--request" => parsed.request = Some(value(flag)?),
-            "-H" | "--header" => parsed.headers.push(value(flag)?),
-            "--port" => parsed.port = Some(value(flag)?),
-            "--random" => parsed.random = Some(value(flag)?),
-            "--test" => parsed.test_file = Some(value(flag)?),
-            "--case" => parsed.case = Some(value(flag)?),
 }
 
 /// Runs the CLI with `args` (without the program name); returns the exit status.
@@ -204,6 +215,9 @@ pub fn main(args: &[String]) -> i32 {
     }
     if command == "analyze" {
         return crate::analyze::cli::main(rest);
+    }
+    if command == "diff" {
+        return crate::diff::cli::main(rest);
     }
     let parsed = match parse_args(rest) {
         Ok(parsed) => parsed,
@@ -229,6 +243,7 @@ pub fn main(args: &[String]) -> i32 {
             Some("emit") => help(crate::emit::cli::EMIT_HELP),
             Some("analyze") => help(crate::analyze::cli::HELP),
             Some("convert") => help(crate::convert::HELP),
+            Some("diff") => help(crate::diff::cli::HELP),
             _ => help(USAGE),
         },
         "compile" if parsed.help => help(COMPILE_HELP),
@@ -471,21 +486,6 @@ fn entry_count(compiled: &Compiled) -> usize {
 }
 
 fn cmd_explain(args: &Args) -> i32 {
-    let bytes = match (args.positional.as_slice(), args.files.is_empty()) {
-        ([program], true) => match std::fs::read(program) {
-            Ok(bytes) => bytes,
-            Err(e) => {
-                eprintln!("switchyard explain: cannot read {program}: {e}");
-                return 2;
-            }
-        },
-        ([], false) => match load_and_compile(args) {
-            Some(compiled) => compiled.bytes,
-            None => return 2,
-        },
-        _ => {
-            eprint!("{EXPLAIN_HELP}");
-            return 2;
     if args.request.is_some() || args.test_file.is_some() {
         return crate::trace::cli::explain_request(&TraceArgs {
             files: &args.files,
@@ -501,6 +501,21 @@ fn cmd_explain(args: &Args) -> i32 {
             quiet: args.quiet,
         });
     }
+    let bytes = match (args.positional.as_slice(), args.files.is_empty()) {
+        ([program], true) => match std::fs::read(program) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                eprintln!("switchyard explain: cannot read {program}: {e}");
+                return 2;
+            }
+        },
+        ([], false) => match load_and_compile(args) {
+            Some(compiled) => compiled.bytes,
+            None => return 2,
+        },
+        _ => {
+            eprint!("{EXPLAIN_HELP}");
+            return 2;
         }
     };
     match Program::from_bytes(&bytes) {
@@ -537,7 +552,7 @@ fn cmd_test(args: &Args) -> i32 {
         eprint!("{TEST_HELP}");
         return 2;
     }
-    routetest::run(&TestOptions {
+    let options = TestOptions {
         manifests: args.files.clone(),
         test_files: args.positional.clone(),
         engine,
@@ -546,5 +561,9 @@ fn cmd_test(args: &Args) -> i32 {
         verbose: args.verbose,
         json,
         compile: compile_options(args),
-    })
+    };
+    if args.coverage || args.coverage_min.is_some() {
+        return routetest::coverage::run(&options, args.coverage_min.as_deref());
+    }
+    routetest::run(&options)
 }

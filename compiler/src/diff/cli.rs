@@ -36,16 +36,11 @@ Exit status: 0 routing unchanged, 1 some request routes differently, 2 invalid i
 /// Parses `args` (after `diff`) and runs; returns the exit status.
 pub fn main(args: &[String]) -> i32 {
     match parse(args) {
-        Ok(Parsed::Help) => {
+        Ok(None) => {
             print!("{HELP}");
             0
         }
-        Ok(Parsed::Run {
-            old,
-            new,
-            options,
-            format,
-        }) => run(&old, &new, &options, format),
+        Ok(Some(p)) => run(&p.old, &p.new, &p.options, p.format),
         Err(message) => {
             eprintln!("switchyard diff: {message}\n\n{HELP}");
             EXIT_INVALID
@@ -53,18 +48,17 @@ pub fn main(args: &[String]) -> i32 {
     }
 }
 
+/// A diff to run.
 #[derive(Debug)]
-enum Parsed {
-    Help,
-    Run {
-        old: Inputs,
-        new: Inputs,
-        options: CompileOptions,
-        format: Format,
-    },
+struct Parsed {
+    old: Inputs,
+    new: Inputs,
+    options: CompileOptions,
+    format: Format,
 }
 
-fn parse(args: &[String]) -> Result<Parsed, String> {
+/// `Ok(None)`: help was asked for.
+fn parse(args: &[String]) -> Result<Option<Parsed>, String> {
     let mut old = Inputs::default();
     let mut new = Inputs::default();
     let mut targets: Vec<Target> = Vec::new();
@@ -87,7 +81,7 @@ fn parse(args: &[String]) -> Result<Parsed, String> {
                 .ok_or_else(|| format!("{flag} needs a value"))
         };
         match flag {
-            "-h" | "--help" => return Ok(Parsed::Help),
+            "-h" | "--help" => return Ok(None),
             "-f" | "--filename" => old.paths.push(value()?),
             "--against" => new.paths.push(value()?),
             "--rev" => old.rev = Some(value()?),
@@ -129,12 +123,12 @@ fn parse(args: &[String]) -> Result<Parsed, String> {
     if old.paths.iter().chain(&new.paths).filter(|p| *p == "-").count() > 1 {
         return Err("standard input (-) can feed one side only".into());
     }
-    Ok(Parsed::Run {
+    Ok(Some(Parsed {
         old,
         new,
         options,
         format,
-    })
+    }))
 }
 
 #[cfg(test)]
@@ -147,7 +141,7 @@ mod tests {
 
     #[test]
     fn a_revision_alone_compares_the_paths_with_the_working_tree() {
-        let Ok(Parsed::Run { old, new, .. }) = parse(&args("--rev main -f deploy")) else {
+        let Ok(Some(Parsed { old, new, .. })) = parse(&args("--rev main -f deploy")) else {
             panic!("not parsed");
         };
         assert_eq!(

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::{Difference, Report, Summary};
+use super::{Difference, Edits, Report, Summary, TestRequest};
 use crate::locate::Locator;
 use crate::rule_ref::RuleRef;
 
@@ -133,6 +133,97 @@ pub fn classify(report: &Report) -> Vec<Class> {
     classes
 }
 
+/// A decision in a few words, relative to the request: the backends and shares (or the
+/// reply), then only the edits that change something (path or host rewritten, request
+/// headers set or removed, response headers added), mirrors, faults and timeout.
+pub fn describe(summary: &Summary, request: &TestRequest) -> String {
+    let percent = |ppm: u32| f64::from(ppm) / 10_000.0;
+    let mut out = match summary.kind {
+        "forward" => {
+            let shares: Vec<String> = summary
+                .shares
+                .iter()
+                .map(|(c, ppm)| format!("{c} {}%", percent(*ppm)))
+                .collect();
+            format!("forward to {}", shares.join(", "))
+        }
+        "redirect" => format!(
+            "redirect {} to {}",
+            summary.status.unwrap_or(0),
+            summary.location.as_deref().unwrap_or("?")
+        ),
+        _ => format!("reply {}", summary.status.unwrap_or(0)),
+    };
+    let effects: Vec<(String, String)> = summary
+        .edits
+        .iter()
+        .map(|(cluster, edits)| (cluster.clone(), edit_effects(edits, request)))
+        .filter(|(_, text)| !text.is_empty())
+        .collect();
+    let uniform = effects.len() == summary.edits.len() && effects.windows(2).all(|w| w[0].1 == w[1].1);
+    if uniform && let Some((_, text)) = effects.first() {
+        out.push_str(&format!("; {text}"));
+    } else {
+        for (cluster, text) in &effects {
+            out.push_str(&format!("; via {cluster}: {text}"));
+        }
+    }
+    if !summary.mirrors.is_empty() {
+        let mirrors: Vec<String> = summary
+            .mirrors
+            .iter()
+            .map(|(c, ppm)| format!("{c} {}%", percent(*ppm)))
+            .collect();
+        out.push_str(&format!("; mirror to {}", mirrors.join(", ")));
+    }
+    if !summary.faults.is_empty() {
+        out.push_str(&format!("; faults {}", summary.faults.join(", ")));
+    }
+    if let Some(ms) = summary.request_timeout_ms {
+        out.push_str(&format!("; timeout {ms} ms"));
+    }
+    out
+}
+
+/// What `edits` change in `request`, in words; empty when nothing.
+fn edit_effects(edits: &Edits, request: &TestRequest) -> String {
+    let mut parts = Vec::new();
+    let forwarded = !edits.path.is_empty() || !edits.authority.is_empty();
+    if forwarded && (edits.path != request.path || edits.authority != request.authority) {
+        parts.push(format!("upstream {}{}", edits.authority, edits.path));
+    }
+    if forwarded {
+        let mut before = request.headers.clone();
+        before.sort();
+        let set: Vec<String> = edits
+            .request_headers
+            .iter()
+            .filter(|h| !before.contains(h))
+            .map(|(n, v)| format!("{n}: {v}"))
+            .collect();
+        let removed: Vec<String> = before
+            .iter()
+            .filter(|(n, _)| !edits.request_headers.iter().any(|(m, _)| m == n))
+            .map(|(n, _)| format!("-{n}"))
+            .collect();
+        if !set.is_empty() || !removed.is_empty() {
+            parts.push(format!(
+                "request headers {}",
+                set.into_iter().chain(removed).collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
+    if !edits.response_headers.is_empty() {
+        let headers: Vec<String> = edits
+            .response_headers
+            .iter()
+            .map(|(n, v)| format!("{n}: {v}"))
+            .collect();
+        parts.push(format!("response headers {}", headers.join(", ")));
+    }
+    parts.join("; ")
+}
+
 /// How reports name and locate one side.
 #[derive(Debug, Clone, Copy)]
 pub struct Labels<'a> {
@@ -172,7 +263,7 @@ pub fn render_text(classes: &[Class], left: Labels<'_>, right: Labels<'_>) -> St
             out.push_str(&format!(
                 "    {:<width$}  {}\n    {:<width$}  by {}\n",
                 format!("{}:", side.label),
-                summary.outcome(),
+                describe(summary, &class.example.request),
                 "",
                 rule_text(rule, side),
                 width = width + 1
@@ -198,7 +289,12 @@ fn rule_json(rule: Option<&RuleRef>, side: &Labels<'_>) -> Value {
     })
 }
 
-fn summary_json(summary: &Summary, rule: Option<&RuleRef>, side: &Labels<'_>) -> Value {
+fn summary_json(
+    summary: &Summary,
+    request: &TestRequest,
+    rule: Option<&RuleRef>,
+    side: &Labels<'_>,
+) -> Value {
     let shares: Vec<Value> = summary
         .shares
         .iter()
@@ -211,7 +307,7 @@ fn summary_json(summary: &Summary, rule: Option<&RuleRef>, side: &Labels<'_>) ->
         "backends": shares,
         "mirrors": summary.mirrors.iter().map(|(c, ppm)| json!({"cluster": c, "percent": f64::from(*ppm) / 10_000.0})).collect::<Vec<_>>(),
         "timeoutMs": summary.request_timeout_ms,
-        "decision": summary.outcome(),
+        "decision": describe(summary, request),
         "rule": rule_json(rule, side),
     })
 }
@@ -231,8 +327,8 @@ pub fn render_json(classes: &[Class], left: Labels<'_>, right: Labels<'_>) -> Ve
                     "path": r.path, "port": r.port, "headers": headers,
                 },
             });
-            value[left.label] = summary_json(&class.example.left, class.left_rule.as_ref(), &left);
-            value[right.label] = summary_json(&class.example.right, class.right_rule.as_ref(), &right);
+            value[left.label] = summary_json(&class.example.left, r, class.left_rule.as_ref(), &left);
+            value[right.label] = summary_json(&class.example.right, r, class.right_rule.as_ref(), &right);
             value
         })
         .collect()

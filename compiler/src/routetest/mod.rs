@@ -1,6 +1,7 @@
 //! `switchyard test`: run route test files against compiled manifests on an engine.
 
 pub mod check;
+pub mod coverage;
 pub mod engine;
 pub mod envoy;
 pub mod file;
@@ -161,19 +162,7 @@ fn run_file(
     options: &TestOptions,
     runner: &Runner,
 ) -> Result<Vec<CaseResult>, Diagnostics> {
-    let target = match &file.target {
-        TestTarget::Gateway(key) => Target::Gateway(Some(key.clone())),
-        TestTarget::Mesh { namespace } => Target::Mesh(namespace.clone()),
-        TestTarget::IstioGateway(key) => Target::IstioGateway(key.clone()),
-    };
-    let mut compile_options = CompileOptions {
-        target,
-        ..options.compile.clone()
-    };
-    if let Some(domain) = &file.cluster_domain {
-        compile_options.cluster_domain = domain.clone();
-    }
-    let compiled = compile(documents, &compile_options)?;
+    let compiled = compile(documents, &file_compile_options(file, &options.compile))?;
     let mut envoy = match runner {
         Runner::Envoy { envoy, wasm } => {
             Some(EnvoyEngine::start(&compiled.bytes, envoy, wasm).map_err(|m| invalid(&file.path, m))?)
@@ -224,6 +213,23 @@ fn run_file(
     Ok(results)
 }
 
+/// The compile options for a test file: its target and cluster domain.
+pub(crate) fn file_compile_options(file: &TestFile, base: &CompileOptions) -> CompileOptions {
+    let target = match &file.target {
+        TestTarget::Gateway(key) => Target::Gateway(Some(key.clone())),
+        TestTarget::Mesh { namespace } => Target::Mesh(namespace.clone()),
+        TestTarget::IstioGateway(key) => Target::IstioGateway(key.clone()),
+    };
+    let mut options = CompileOptions {
+        target,
+        ..base.clone()
+    };
+    if let Some(domain) = &file.cluster_domain {
+        options.cluster_domain = domain.clone();
+    }
+    options
+}
+
 /// How often a distribution is measured on an engine that is not deterministic before
 /// the case fails.
 const DISTRIBUTION_TRIES: u32 = 3;
@@ -243,7 +249,7 @@ fn seed_for(file: &str, case: &str) -> u64 {
     hash
 }
 
-fn sent_request(case: &Case, default_port: u32) -> SentRequest {
+pub(crate) fn sent_request(case: &Case, default_port: u32) -> SentRequest {
     let request = &case.request;
     let port = request.port.unwrap_or(default_port);
     let default_scheme_port = if request.scheme == "https" { 443 } else { 80 };
@@ -323,22 +329,27 @@ fn run_case(case: &Case, default_port: u32, engine: &mut dyn Engine) -> (String,
     )
 }
 
-fn report(results: &[CaseResult], options: &TestOptions) {
+/// The `--format json` report.
+pub(crate) fn json_report(results: &[CaseResult], options: &TestOptions) -> serde_json::Value {
+    let passed = results.iter().filter(|r| r.failures.is_empty()).count();
+    let cases: Vec<serde_json::Value> = results
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "file": r.file, "name": r.name, "line": r.line,
+                "passed": r.failures.is_empty(), "outcome": r.outcome, "failures": r.failures,
+            })
+        })
+        .collect();
+    let engine = format!("{:?}", options.engine).to_lowercase();
+    serde_json::json!({ "engine": engine, "passed": passed, "failed": results.len() - passed, "cases": cases })
+}
+
+pub(crate) fn report(results: &[CaseResult], options: &TestOptions) {
     let passed = results.iter().filter(|r| r.failures.is_empty()).count();
     let failed = results.len() - passed;
     if options.json {
-        let cases: Vec<serde_json::Value> = results
-            .iter()
-            .map(|r| {
-                serde_json::json!({
-                    "file": r.file, "name": r.name, "line": r.line,
-                    "passed": r.failures.is_empty(), "outcome": r.outcome, "failures": r.failures,
-                })
-            })
-            .collect();
-        let engine = format!("{:?}", options.engine).to_lowercase();
-        let report =
-            serde_json::json!({ "engine": engine, "passed": passed, "failed": failed, "cases": cases });
+        let report = json_report(results, options);
         println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
         return;
     }

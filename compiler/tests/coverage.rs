@@ -308,3 +308,19 @@ cases:
         run.stdout
     );
 }
+
+/// `docs/coverage.md` shows the command's real output on the CI example, verbatim.
+#[test]
+fn the_docs_page_shows_what_coverage_prints_on_the_example() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let page = std::fs::read_to_string(root.join("docs/coverage.md")).unwrap();
+    for (min, code) in [("--coverage", 0), ("--coverage-min=90", 1)] {
+        let run = self::binary::switchyard_in(
+            Some(root),
+            &["test", min, "-f", "examples/ci/deploy", "examples/ci/deploy/payments.test.yaml"],
+        );
+        run.expect_code(code);
+        let shown: String = run.stdout.lines().map(|l| format!("    {l}\n")).collect();
+        assert!(page.contains(&shown), "docs/coverage.md should show:\n{shown}");
+    }
+}

@@ -513,3 +513,23 @@ fn two_git_revisions_of_a_folder_are_compared_without_a_checkout() {
         run.stderr
     );
 }
+
+/// `docs/diff.md` shows the command's real output on the example, verbatim.
+#[test]
+fn the_docs_page_shows_what_diff_prints_on_the_example() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let run = switchyard_in(
+        Some(root),
+        &[
+            "diff",
+            "-f",
+            "examples/quickstart/manifests.yaml",
+            "--against",
+            "examples/diff/manifests.yaml",
+        ],
+    );
+    run.expect_code(1);
+    let page = std::fs::read_to_string(root.join("docs/diff.md")).unwrap();
+    let shown: String = run.stdout.lines().map(|l| format!("    {l}\n")).collect();
+    assert!(page.contains(&shown), "docs/diff.md should show:\n{shown}");
+}

@@ -8,8 +8,11 @@
 pub const MAGIC: [u8; 8] = *b"SWYDRTE\0";
 /// Bumped when a change makes old loaders misread new programs.
 pub const VERSION_MAJOR: u16 = 1;
-/// Bumped when new records or opcodes are added that old loaders refuse cleanly.
-pub const VERSION_MINOR: u16 = 0;
+/// Bumped when new records or opcodes are added that old loaders refuse cleanly. The
+/// writer stamps the lowest minor version that can express a program (see
+/// [`section::SINCE_1_1`]), so a program that needs nothing new still loads in older
+/// plugins.
+pub const VERSION_MINOR: u16 = 1;
 /// Size of the fixed header that precedes the section table.
 pub const HEADER_LEN: usize = 32;
 /// Size of one section table entry: id, offset, length.
@@ -39,7 +42,16 @@ pub mod section {
     pub const META: u32 = 18;
     pub const CORS: u32 = 19;
     pub const STRING_REFS: u32 = 20;
-    /// Every section a valid program carries, in the order the writer lays them out.
+    /// Format 1.1: the allowed origins of CORS policies with flag
+    /// [`super::cors_flag::ENVOY`], as Envoy string matchers.
+    pub const CORS_ORIGINS: u32 = 21;
+    /// Format 1.1: per listener port, the HTTPS listener hostnames a request's SNI and
+    /// Host are each matched against (misdirected requests, answered 421).
+    pub const TLS_LISTENERS: u32 = 22;
+    /// Format 1.1: hash slots of those hostnames.
+    pub const TLS_NAMES: u32 = 23;
+    /// The sections of format 1.0, which every program carries, in the order the writer
+    /// lays them out.
     pub const ALL: [u32; 20] = [
         STRINGS,
         REGEXES,
@@ -62,6 +74,11 @@ pub mod section {
         CORS,
         STRING_REFS,
     ];
+    /// The sections format 1.1 added. A 1.1 program carries each exactly once (empty
+    /// when unused); a 1.0 program carries none (an older loader refuses their ids).
+    pub const SINCE_1_1: [u32; 3] = [CORS_ORIGINS, TLS_LISTENERS, TLS_NAMES];
+    /// One more than the highest section id.
+    pub const LIMIT: usize = TLS_NAMES as usize + 1;
 }
 
 /// Record sizes in `u32` words, per section (0 = variable layout, checked separately).
@@ -85,6 +102,9 @@ pub const fn record_words(section_id: u32) -> usize {
         section::SOURCES => 4,
         section::CORS => 7,
         section::STRING_REFS => 1,
+        section::CORS_ORIGINS => 2,
+        section::TLS_LISTENERS => 4,
+        section::TLS_NAMES => 1,
         _ => 0,
     }
 }
@@ -173,7 +193,11 @@ pub mod op {
     pub const FAULT_DELAY: u8 = 18;
     /// Replace every match of regex `a` in the path with string `b` (`\1` captures).
     pub const REGEX_REWRITE: u8 = 19;
-    pub const MAX: u8 = REGEX_REWRITE;
+    /// Format 1.1, only in a backend's op run: the backend's cluster does not exist on
+    /// the proxy (an Istio subset the DestinationRule in force does not define), so
+    /// picking this backend answers status `a` instead (Envoy: 503, no cluster).
+    pub const NO_CLUSTER: u8 = 20;
+    pub const MAX: u8 = NO_CLUSTER;
 
     /// REPLACE_PREFIX flag: plain string replacement of the matched prefix.
     pub const PLAIN: u32 = 1 << 8;
@@ -197,7 +221,34 @@ pub mod op {
 pub mod cors_flag {
     /// `allowCredentials: true`.
     pub const ALLOW_CREDENTIALS: u32 = 1;
-    pub const KNOWN: u32 = ALLOW_CREDENTIALS;
+    /// Format 1.1: the policy is Envoy's CORS filter (Istio `corsPolicy`): words 1-2 are
+    /// a range of CORS_ORIGINS string matchers (not STRING_REFS patterns), the Origin is
+    /// always echoed, methods and headers are sent as configured, and max-age only when
+    /// word 6 is not `NONE`.
+    pub const ENVOY: u32 = 1 << 1;
+    /// Format 1.1, with [`ENVOY`] only: a preflight whose origin is not allowed goes on
+    /// to the route instead of being answered (Envoy `forward_not_matching_preflights`,
+    /// Istio `unmatchedPreflights: FORWARD`, its default).
+    pub const FORWARD_UNMATCHED_PREFLIGHTS: u32 = 1 << 2;
+    pub const KNOWN: u32 = ALLOW_CREDENTIALS | ENVOY | FORWARD_UNMATCHED_PREFLIGHTS;
+}
+
+/// Kinds of CORS_ORIGINS records (word 0); word 1 is the operand.
+pub mod origin {
+    /// The Origin equals string `b` (case-sensitive, as Envoy's `exact`).
+    pub const EXACT: u32 = 1;
+    /// The Origin starts with string `b`.
+    pub const PREFIX: u32 = 2;
+    /// The Origin fully matches regex `b`.
+    pub const REGEX: u32 = 3;
+}
+
+/// TLS_LISTENERS flag bits (word 3).
+pub mod tls_flag {
+    /// An HTTPS listener without hostname is on the port: it owns every name no other
+    /// listener's hostname matches.
+    pub const CATCH_ALL: u32 = 1;
+    pub const KNOWN: u32 = CATCH_ALL;
 }
 
 /// What produced a rule, for `explain` and metrics.

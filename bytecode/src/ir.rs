@@ -17,6 +17,11 @@ pub struct ListenerIr {
     pub port: u32,
     /// At most one vhost per host pattern.
     pub vhosts: Vec<VhostIr>,
+    /// The hostnames of the HTTPS listeners on this port (`Any` for one without
+    /// hostname), when requests must be checked for misdirection: a request whose Host
+    /// belongs to another of these listeners than its TLS SNI selected is answered 421
+    /// (Gateway API `GatewayHTTPSListenerDetectMisdirectedRequests`). Empty: no check.
+    pub sni_hosts: Vec<HostPattern>,
 }
 
 /// The rules that serve one host pattern, already in evaluation order: the first entry
@@ -244,6 +249,12 @@ pub enum FilterIr {
         delay_ms: u32,
         per_million: u32,
     },
+    /// Only among a backend's filters: its cluster does not exist on the proxy (an Istio
+    /// subset that the DestinationRule in force does not define), so choosing it answers
+    /// `status` (Envoy's 503 for a cluster it does not know).
+    NoCluster {
+        status: u16,
+    },
 }
 
 /// A CORS policy (Gateway API HTTPCORSFilter).
@@ -256,6 +267,31 @@ pub struct CorsIr {
     pub allow_headers: Vec<String>,
     pub expose_headers: Vec<String>,
     pub max_age_seconds: u32,
+    /// `Some`: the policy follows Envoy's CORS filter (Istio `corsPolicy`) rather than
+    /// the Gateway API filter; `allow_origins` is then unused.
+    pub envoy: Option<EnvoyCorsIr>,
+}
+
+/// What an Envoy CORS policy adds to [`CorsIr`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnvoyCorsIr {
+    /// Envoy string matchers against the Origin; one that matches the literal `*`
+    /// allows every origin (Envoy's `isOriginAllowed`).
+    pub origins: Vec<OriginMatchIr>,
+    /// A preflight from an origin not allowed goes on to the route (Istio
+    /// `unmatchedPreflights: FORWARD`, the default) instead of being answered 200.
+    pub forward_unmatched_preflights: bool,
+    /// Send `access-control-max-age` (Istio `maxAge` set).
+    pub send_max_age: bool,
+}
+
+/// An Envoy `StringMatcher` for an Origin; all case-sensitive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OriginMatchIr {
+    Exact(String),
+    Prefix(String),
+    /// Must match the whole Origin (the writer anchors it).
+    Regex(String),
 }
 
 /// A Kubernetes service port.

@@ -18,7 +18,16 @@ impl Program {
         )?;
         writeln!(out, "routing header: {}", self.routing_header())?;
         for listener in 0..self.table(section::LISTENERS).len {
-            writeln!(out, "listener :{}", self.word(section::LISTENERS, listener, 0))?;
+            let port = self.word(section::LISTENERS, listener, 0);
+            writeln!(out, "listener :{port}")?;
+            let tls = self.tls_hostnames(port);
+            if !tls.is_empty() {
+                writeln!(
+                    out,
+                    "  https listeners {} (a Host owned by another than the SNI's: 421)",
+                    tls.join(" ")
+                )?;
+            }
             for vhost in self.vhosts_of(listener) {
                 self.write_vhost(out, vhost)?;
             }
@@ -300,7 +309,11 @@ impl Program {
                     self.string(b)
                 )
             }
-            op::CORS => format!("cors policy {a}"),
+            op::CORS => {
+                let envoy = self.word(section::CORS, a, 0) & crate::format::cors_flag::ENVOY != 0;
+                format!("cors policy {a}{}", if envoy { " (envoy)" } else { "" })
+            }
+            op::NO_CLUSTER => format!("no such cluster: {a}"),
             other => format!("?{other}"),
         }
     }

@@ -6,7 +6,7 @@ use crate::checksum::crc32;
 use crate::error::LoadError;
 use crate::format::{
     HEADER_LEN, KNOWN_FLAGS, MAGIC, NONE, SECTION_ENTRY_LEN, VERSION_MAJOR, VERSION_MINOR, cors_flag, op,
-    pred, record_words, section, source_kind,
+    origin, pred, record_words, section, source_kind, tls_flag,
 };
 use crate::program::{Meta, Program, Strings, Table};
 use crate::wire::{u16_at, u32_at};
@@ -24,7 +24,7 @@ impl Program {
         let mut program = Program {
             bytes: bytes.into(),
             strings: Strings::default(),
-            tables: [Table::default(); 21],
+            tables: [Table::default(); section::LIMIT],
             regexes: Vec::new(),
             meta: Meta::default(),
             features: crate::program::Features::default(),
@@ -88,7 +88,10 @@ fn read_header(bytes: &[u8]) -> Result<Vec<(u32, usize, usize)>, LoadError> {
     if word(28)? != 0 {
         return Err(LoadError::ReservedNotZero);
     }
-    if count > section::ALL.len() {
+    // Format 1.1 added sections; a 1.0 program must not carry them (an older loader
+    // refuses their ids), a 1.1 program carries each of them.
+    let added: &[u32] = if minor >= 1 { &section::SINCE_1_1 } else { &[] };
+    if count > section::ALL.len() + added.len() {
         return Err(LoadError::BadSectionTable);
     }
     let table_end = HEADER_LEN + count * SECTION_ENTRY_LEN;
@@ -99,7 +102,7 @@ fn read_header(bytes: &[u8]) -> Result<Vec<(u32, usize, usize)>, LoadError> {
     for i in 0..count {
         let base = HEADER_LEN + i * SECTION_ENTRY_LEN;
         let (id, offset, len) = (word(base)?, word(base + 4)? as usize, word(base + 8)? as usize);
-        let known = section::ALL.contains(&id);
+        let known = section::ALL.contains(&id) || added.contains(&id);
         let duplicate = sections.iter().any(|s: &(u32, usize, usize)| s.0 == id);
         let end = offset.checked_add(len).ok_or(LoadError::BadSectionTable)?;
         if !known || duplicate || offset % 4 != 0 || offset < table_end || end > bytes.len() {
@@ -107,7 +110,7 @@ fn read_header(bytes: &[u8]) -> Result<Vec<(u32, usize, usize)>, LoadError> {
         }
         sections.push((id, offset, len));
     }
-    for id in section::ALL {
+    for &id in section::ALL.iter().chain(added) {
         if !sections.iter().any(|s| s.0 == id) {
             return Err(LoadError::MissingSection(id));
         }
@@ -205,6 +208,7 @@ fn features(program: &Program) -> crate::program::Features {
     let mut features = crate::program::Features {
         header_map: program.needed_headers().any(|name| !name.starts_with(':')),
         scheme: program.needed_headers().any(|name| name == ":scheme"),
+        sni: program.table(section::TLS_LISTENERS).len > 0,
         ..Default::default()
     };
     let code = |o: u32| (program.word(section::OPS, o, 0) & 0xFF) as u8;
@@ -385,9 +389,43 @@ impl Checker<'_> {
         })?;
         self.each(STRING_REFS, |i| self.string(self.w(STRING_REFS, i, 0)))?;
         self.each(CORS, |i| {
-            self.w(CORS, i, 0) & !cors_flag::KNOWN == 0
-                && self.range(self.w(CORS, i, 1), self.w(CORS, i, 2), STRING_REFS)
+            let flags = self.w(CORS, i, 0);
+            let envoy = flags & cors_flag::ENVOY != 0;
+            // Envoy policies match origins with CORS_ORIGINS and may leave max-age unset;
+            // forwarding unmatched preflights is an Envoy setting.
+            let origins = if envoy { CORS_ORIGINS } else { STRING_REFS };
+            flags & !cors_flag::KNOWN == 0
+                && (envoy || flags & cors_flag::FORWARD_UNMATCHED_PREFLIGHTS == 0)
+                && (envoy || self.w(CORS, i, 6) != NONE)
+                && self.range(self.w(CORS, i, 1), self.w(CORS, i, 2), origins)
                 && (3..6).all(|w| self.string(self.w(CORS, i, w)))
+        })?;
+        self.each(CORS_ORIGINS, |i| {
+            let operand = self.w(CORS_ORIGINS, i, 1);
+            match self.w(CORS_ORIGINS, i, 0) {
+                origin::EXACT | origin::PREFIX => self.string(operand),
+                origin::REGEX => self.index(operand, REGEXES),
+                _ => false,
+            }
+        })?;
+        self.each(TLS_LISTENERS, |i| {
+            let port = self.w(TLS_LISTENERS, i, 0);
+            let (start, len) = (self.w(TLS_LISTENERS, i, 1), self.w(TLS_LISTENERS, i, 2));
+            (i == 0 || self.w(TLS_LISTENERS, i - 1, 0) < port)
+                && (0..self.len(LISTENERS)).any(|l| self.w(LISTENERS, l, 0) == port)
+                && self.range(start, len, TLS_NAMES)
+                && (len == 0 || len.is_power_of_two())
+                && self.w(TLS_LISTENERS, i, 3) & !tls_flag::KNOWN == 0
+        })?;
+        self.each(TLS_NAMES, |i| {
+            // Keys are stored lowercase, so that a probe hashing the lowercased SNI or
+            // Host finds them.
+            let key = self.w(TLS_NAMES, i, 0);
+            key == NONE
+                || (self.string(key) && {
+                    let text = self.p.string_bytes(key);
+                    !text.is_empty() && !text.iter().any(u8::is_ascii_uppercase)
+                })
         })?;
         self.each(SERVICES, |i| {
             self.string(self.w(SERVICES, i, 0)) && self.string(self.w(SERVICES, i, 1))
@@ -430,6 +468,8 @@ impl Checker<'_> {
             && self.range(start, len, section::OPS)
             && self.is_terminal(start + len - 1)
             && self.filter_run(start, len - 1)
+            // A missing cluster belongs to a backend, never to a rule.
+            && !(start..start + len).any(|o| (self.w(section::OPS, o, 0) & 0xFF) as u8 == op::NO_CLUSTER)
     }
 
     /// A run of non-terminal ops (a backend's filters, or an action before its terminal).
@@ -480,6 +520,7 @@ impl Checker<'_> {
                 op::FAULT_ABORT => (100..=599).contains(&a) && b <= 1_000_000,
                 op::FAULT_DELAY => b <= 1_000_000,
                 op::REGEX_REWRITE => self.index(a, section::REGEXES) && value(b),
+                op::NO_CLUSTER => (100..=599).contains(&a),
                 _ => false,
             }
     }

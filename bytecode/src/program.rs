@@ -37,7 +37,7 @@ pub(crate) struct Strings {
 pub struct Program {
     pub(crate) bytes: Box<[u8]>,
     pub(crate) strings: Strings,
-    pub(crate) tables: [Table; 21],
+    pub(crate) tables: [Table; section::LIMIT],
     pub(crate) regexes: Vec<regex_lite::Regex>,
     pub(crate) meta: Meta,
     pub(crate) features: Features,
@@ -57,6 +57,9 @@ pub struct Features {
     pub header_map: bool,
     /// Some redirect keeps the request's scheme.
     pub scheme: bool,
+    /// Some listener checks the TLS SNI against the Host (misdirected requests, 421):
+    /// the proxy must pass the SNI (Envoy property `connection.requested_server_name`).
+    pub sni: bool,
 }
 
 /// The decoded META section.

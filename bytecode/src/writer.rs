@@ -7,12 +7,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::checksum::crc32;
 use crate::format::{
-    HEADER_LEN, MAGIC, NONE, SECTION_ENTRY_LEN, VERSION_MAJOR, VERSION_MINOR, op, pred, section, source_kind,
+    HEADER_LEN, MAGIC, NONE, SECTION_ENTRY_LEN, VERSION_MAJOR, cors_flag, op, origin, pred, section,
+    source_kind, tls_flag,
 };
 use crate::hash::{fnv1a, table_size};
 use crate::ir::{
-    ActionIr, BackendIr, CorsIr, EntryIr, FilterIr, HeaderEditIr, HostPattern, PathIr, PortDerivation,
-    PredicateIr, ProgramIr, ServiceIr, VhostIr,
+    ActionIr, BackendIr, CorsIr, EntryIr, FilterIr, HeaderEditIr, HostPattern, OriginMatchIr, PathIr,
+    PortDerivation, PredicateIr, ProgramIr, ServiceIr, VhostIr,
 };
 use crate::program::SourceKind;
 use crate::wire::push_u32;
@@ -35,6 +36,9 @@ pub enum WriteError {
     BadHeaderValue(String),
     /// A mirror share above one million parts per million.
     BadShare(u32),
+    /// Something the format cannot express: a missing cluster outside a backend's
+    /// filters, an empty TLS listener hostname.
+    Invalid(String),
 }
 
 impl core::fmt::Display for WriteError {
@@ -47,6 +51,7 @@ impl core::fmt::Display for WriteError {
             WriteError::BadStatus(status) => write!(f, "invalid status {status}"),
             WriteError::BadHeaderValue(value) => write!(f, "invalid header value {value:?}"),
             WriteError::BadShare(share) => write!(f, "mirror share {share} exceeds 1000000 per million"),
+            WriteError::Invalid(what) => f.write_str(what),
         }
     }
 }
@@ -73,6 +78,8 @@ struct Writer {
     services: HashMap<ServiceIr, u32>,
     needed_headers: BTreeMap<String, u32>,
     s: BTreeMap<u32, Vec<u32>>,
+    /// Some record needs format 1.1 (Envoy CORS, TLS listener names, a missing cluster).
+    needs_1_1: bool,
 }
 
 /// One node of a segment trie while it is being built.
@@ -156,7 +163,44 @@ impl Writer {
         }
         for listener in listeners {
             self.listener(listener.port, &listener.vhosts)?;
+            self.tls_listener(listener.port, &listener.sni_hosts)?;
         }
+        Ok(())
+    }
+
+    /// The HTTPS listener hostnames of a port, as a hash table of exact names and
+    /// wildcard suffixes (stored like HOST_SLOTS keys) plus a catch-all flag.
+    fn tls_listener(&mut self, port: u32, hosts: &[HostPattern]) -> Result<(), WriteError> {
+        if hosts.is_empty() {
+            return Ok(());
+        }
+        self.needs_1_1 = true;
+        let mut keys: Vec<(String, ())> = Vec::new();
+        let mut flags = 0;
+        for host in hosts {
+            match host {
+                HostPattern::Exact(key) | HostPattern::Wildcard(key) => {
+                    let key = key.to_ascii_lowercase();
+                    if key.is_empty() || key == "." {
+                        return Err(WriteError::Invalid(format!(
+                            "empty TLS listener hostname on port {port}"
+                        )));
+                    }
+                    if !keys.iter().any(|(k, _)| *k == key) {
+                        keys.push((key, ()));
+                    }
+                }
+                HostPattern::Any => flags |= tls_flag::CATCH_ALL,
+            }
+        }
+        keys.sort();
+        let (start, len) = self.hash_table(
+            section::TLS_NAMES,
+            &keys,
+            |w, key, ()| Ok(vec![w.string(key)?]),
+            1,
+        )?;
+        self.record(section::TLS_LISTENERS, &[port, start, len, flags])?;
         Ok(())
     }
 
@@ -405,6 +449,11 @@ impl Writer {
     /// Everything the ops refer to (backend sets, mirror backends, CORS policies) is
     /// written first so the run stays contiguous.
     fn action(&mut self, filters: &[FilterIr], action: &ActionIr) -> Result<u32, WriteError> {
+        if filters.iter().any(|f| matches!(f, FilterIr::NoCluster { .. })) {
+            return Err(WriteError::Invalid(
+                "a missing cluster is a backend's filter, not a rule's".to_string(),
+            ));
+        }
         let mut ops = self.filter_ops(filters)?;
         ops.push(match action {
             ActionIr::Forward(backends) => [u32::from(op::FORWARD), self.backend_set(backends)?, NONE, NONE],
@@ -540,6 +589,13 @@ impl Writer {
                     [u32::from(op::FAULT_DELAY), *delay_ms, *per_million, NONE]
                 }
                 FilterIr::Cors(cors) => [u32::from(op::CORS), self.cors(cors)?, NONE, NONE],
+                FilterIr::NoCluster { status } => {
+                    if !(100..=599).contains(status) {
+                        return Err(WriteError::BadStatus(*status));
+                    }
+                    self.needs_1_1 = true;
+                    [u32::from(op::NO_CLUSTER), u32::from(*status), NONE, NONE]
+                }
             });
         }
         Ok(ops)
@@ -569,20 +625,49 @@ impl Writer {
             let id = self.string(header)?;
             self.needed_headers.insert(header.to_string(), id);
         }
-        let origins_start = self.len(section::STRING_REFS);
-        for origin in &cors.allow_origins {
-            let id = self.header_value(origin)?;
-            self.record(section::STRING_REFS, &[id])?;
-        }
-        let flags = if cors.allow_credentials {
-            crate::format::cors_flag::ALLOW_CREDENTIALS
+        let mut flags = if cors.allow_credentials {
+            cors_flag::ALLOW_CREDENTIALS
         } else {
             0
         };
-        let methods = self.header_value(&cors.allow_methods.join(", "))?;
-        let headers = self.header_value(&cors.allow_headers.join(", "))?;
-        let expose = self.header_value(&cors.expose_headers.join(", "))?;
-        let origins_len = count(cors.allow_origins.len(), "CORS origins")?;
+        let mut max_age = cors.max_age_seconds;
+        let (origins_start, origins_len, separator) = match &cors.envoy {
+            None => {
+                let start = self.len(section::STRING_REFS);
+                for origin in &cors.allow_origins {
+                    let id = self.header_value(origin)?;
+                    self.record(section::STRING_REFS, &[id])?;
+                }
+                (start, count(cors.allow_origins.len(), "CORS origins")?, ", ")
+            }
+            Some(envoy) => {
+                self.needs_1_1 = true;
+                flags |= cors_flag::ENVOY;
+                if envoy.forward_unmatched_preflights {
+                    flags |= cors_flag::FORWARD_UNMATCHED_PREFLIGHTS;
+                }
+                if !envoy.send_max_age {
+                    max_age = NONE;
+                }
+                let mut records = Vec::with_capacity(envoy.origins.len());
+                for matcher in &envoy.origins {
+                    records.push(match matcher {
+                        OriginMatchIr::Exact(text) => [origin::EXACT, self.string(text)?],
+                        OriginMatchIr::Prefix(text) => [origin::PREFIX, self.string(text)?],
+                        OriginMatchIr::Regex(pattern) => [origin::REGEX, self.regex(pattern)?],
+                    });
+                }
+                let start = self.len(section::CORS_ORIGINS);
+                for record in &records {
+                    self.record(section::CORS_ORIGINS, record)?;
+                }
+                // Istio joins its lists with "," for Envoy.
+                (start, count(records.len(), "CORS origins")?, ",")
+            }
+        };
+        let methods = self.header_value(&cors.allow_methods.join(separator))?;
+        let headers = self.header_value(&cors.allow_headers.join(separator))?;
+        let expose = self.header_value(&cors.expose_headers.join(separator))?;
         self.record(
             section::CORS,
             &[
@@ -592,7 +677,7 @@ impl Writer {
                 methods,
                 headers,
                 expose,
-                cors.max_age_seconds,
+                max_age,
             ],
         )
     }
@@ -656,9 +741,15 @@ impl Writer {
         meta.push(count(self.needed_headers.len(), "headers")?);
         meta.extend(self.needed_headers.values().copied());
 
+        // The lowest version that can express the program: 1.0 unless a 1.1 record is used.
+        let (minor, extra): (u16, &[u32]) = if self.needs_1_1 {
+            (1, &section::SINCE_1_1)
+        } else {
+            (0, &[])
+        };
         let mut bodies: Vec<(u32, Vec<u8>)> = Vec::new();
         bodies.push((section::STRINGS, self.strings_section()?));
-        for id in section::ALL {
+        for &id in section::ALL.iter().chain(extra) {
             if id == section::STRINGS {
                 continue;
             }
@@ -686,7 +777,7 @@ impl Writer {
         }
         out[..8].copy_from_slice(&MAGIC);
         out[8..10].copy_from_slice(&VERSION_MAJOR.to_le_bytes());
-        out[10..12].copy_from_slice(&VERSION_MINOR.to_le_bytes());
+        out[10..12].copy_from_slice(&minor.to_le_bytes());
         // 12..16: flags, all zero.
         let total = count(out.len(), "bytes")?;
         out[16..20].copy_from_slice(&total.to_le_bytes());

@@ -213,6 +213,7 @@ fn get(path: &str) -> SentRequest {
         authority: "shop.example.com".into(),
         path: path.into(),
         headers: Vec::new(),
+        sni: None,
     }
 }
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use switchyard_bytecode::Program;
 use switchyard_bytecode::format::{VERSION_MAJOR, VERSION_MINOR};
-use switchyard_compiler::compile::{CompileOptions, compile};
+use switchyard_compiler::compile::{CompileOptions, Target, compile};
 use switchyard_compiler::input::load_inputs;
 
 fn root() -> PathBuf {
@@ -46,9 +46,42 @@ fn quickstart_program_matches_the_committed_golden_bytes_and_listing() {
     check_golden("quickstart.listing.txt", program.listing().as_bytes());
 }
 
+/// A format 1.1 program: the Gateway of the misdirected-request conformance case, whose
+/// four HTTPS listeners share port 443 (TLS listener names).
 #[test]
-fn golden_header_carries_the_current_format_version() {
-    let golden = std::fs::read(root().join("compiler/tests/golden/quickstart.swb")).unwrap();
-    assert_eq!(u16::from_le_bytes([golden[8], golden[9]]), VERSION_MAJOR);
-    assert_eq!(u16::from_le_bytes([golden[10], golden[11]]), VERSION_MINOR);
+fn misdirected_requests_program_matches_the_committed_golden_bytes_and_listing() {
+    let inputs: Vec<String> = [
+        "corpus/gateway-api/base/manifests.yaml",
+        "corpus/gateway-api/extended/httproute-https-listener-detect-misdirected-requests/manifests.yaml",
+    ]
+    .iter()
+    .map(|p| root().join(p).to_string_lossy().into_owned())
+    .collect();
+    let documents = load_inputs(&inputs).unwrap();
+    let options = CompileOptions {
+        target: Target::Gateway(Some(
+            "gateway-conformance-infra/same-namespace-with-https-listener".to_string(),
+        )),
+        ..CompileOptions::default()
+    };
+    let bytes = compile(&documents, &options).unwrap().bytes;
+    let program = Program::from_bytes(&bytes).unwrap();
+    check_golden("misdirected.swb", &bytes);
+    check_golden("misdirected.listing.txt", program.listing().as_bytes());
+}
+
+/// The writer stamps the lowest version that expresses a program: the quick start needs
+/// nothing from 1.1, so older plugins still load it; the misdirected-request program
+/// needs 1.1.
+#[test]
+fn golden_headers_carry_the_lowest_sufficient_format_version() {
+    for (name, minor) in [("quickstart.swb", 0), ("misdirected.swb", VERSION_MINOR)] {
+        let golden = std::fs::read(root().join("compiler/tests/golden").join(name)).unwrap();
+        assert_eq!(
+            u16::from_le_bytes([golden[8], golden[9]]),
+            VERSION_MAJOR,
+            "{name}"
+        );
+        assert_eq!(u16::from_le_bytes([golden[10], golden[11]]), minor, "{name}");
+    }
 }

@@ -117,6 +117,7 @@ fn call(program: &Program, port: u32, host: &str, path: &str, headers: &[(&str, 
         scheme: "http",
         headers: &headers,
         random: 0,
+        sni: None,
     };
     match program.evaluate(&request, &mut Scratch::new()).outcome {
         Outcome::Forward { cluster, .. } => cluster
@@ -634,6 +635,7 @@ fn grpc_weights_and_unresolved_backends() {
             scheme: "http",
             headers: &[],
             random,
+            sni: None,
         };
         outcomes.push(match p.evaluate(&request, &mut Scratch::new()).outcome {
             Outcome::Forward { .. } => 200,

@@ -58,6 +58,7 @@ fn get(compiled: &Compiled, port: u32, host: &str, path: &str) -> String {
         scheme: "http",
         headers: &[],
         random: 0,
+        sni: None,
     };
     match program.evaluate(&request, &mut Scratch::new()).outcome {
         Outcome::Forward { cluster, .. } => cluster

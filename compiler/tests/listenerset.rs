@@ -88,6 +88,7 @@ fn get(compiled: &Compiled, port: u32, host: &str) -> u16 {
         scheme: "http",
         headers: &[],
         random: 0,
+        sni: None,
     };
     match program.evaluate(&request, &mut Scratch::new()).outcome {
         Outcome::Forward { .. } => 200,

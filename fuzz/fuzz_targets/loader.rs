@@ -84,6 +84,7 @@ fn exercise(program: &Program) {
             scheme: "http",
             headers: &headers,
             random,
+            sni: Some(authority),
         };
         let decision = program.evaluate(&request, &mut scratch);
         let _ = program.plan(&decision, &request);

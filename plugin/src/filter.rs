@@ -12,6 +12,8 @@ use crate::envoy;
 
 /// Envoy's property path for the listener port of the request (an i64, little-endian).
 const DESTINATION_PORT: [&str; 2] = ["destination", "port"];
+/// Envoy's property path for the TLS server name the client sent (empty on plaintext).
+const REQUESTED_SERVER_NAME: [&str; 2] = ["connection", "requested_server_name"];
 
 pub(crate) struct Filter {
     program: Option<Rc<Program>>,
@@ -107,6 +109,13 @@ impl HttpContext for Filter {
             Vec::new()
         };
         let port = self.listener_port(&program);
+        // The SNI only for programs that check misdirected requests.
+        let sni = if program.features().sni {
+            self.get_property(REQUESTED_SERVER_NAME.to_vec())
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+        } else {
+            None
+        };
         let mut shared = self.shared.borrow_mut();
         let Shared {
             scratch,
@@ -121,6 +130,7 @@ impl HttpContext for Filter {
             scheme: &scheme,
             headers: &headers,
             random: random.next_u64(),
+            sni: sni.as_deref(),
         };
         // A trace only when the configuration names a header and the request has it.
         let traced = self.trace_header.as_deref().is_some_and(|name| {

@@ -403,6 +403,8 @@ fn sent_request(request: &Value, default_port: u32) -> Result<(SentRequest, u64)
         authority,
         path: string("path", "/")?,
         headers: headers_of(request.get("headers"))?,
+        // The TLS server name, for programs that check misdirected requests.
+        sni: Some(string("sni", "")?).filter(|s| !s.is_empty()),
     };
     Ok((sent, seed))
 }
@@ -449,6 +451,7 @@ fn evaluate(loaded: &Loaded, request: &Value) -> Result<Value, String> {
         scheme: &sent.scheme,
         headers: &sent.headers,
         random: first_draw(seed),
+        sni: sent.sni.as_deref(),
     };
     let mut scratch = Scratch::new();
     let decision = program.evaluate(&view, &mut scratch);

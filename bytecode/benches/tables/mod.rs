@@ -59,6 +59,7 @@ impl Probe {
             scheme: "http",
             headers: &self.headers,
             random: 0x9E37_79B9_7F4A_7C15,
+            sni: None,
         }
     }
 
@@ -235,7 +236,11 @@ pub fn generate(rules: usize) -> Table {
     let ir = ProgramIr {
         routing_header: "x-switchyard-cluster".into(),
         target: format!("gateway bench/{rules}"),
-        listeners: vec![ListenerIr { port: PORT, vhosts }],
+        listeners: vec![ListenerIr {
+            port: PORT,
+            vhosts,
+            sni_hosts: Vec::new(),
+        }],
     };
     Table { ir, probes }
 }

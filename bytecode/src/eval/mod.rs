@@ -9,11 +9,13 @@
 //! lists, found by merging them. When nothing matches and the vhost falls back, the next
 //! less specific vhost is tried.
 
+mod cors_envoy;
 mod host;
 mod path;
 mod plan;
 mod predicate;
 mod query;
+mod tls;
 mod trace;
 
 use crate::format::{NONE, op, section};
@@ -41,6 +43,10 @@ pub struct Request<'a> {
     pub headers: &'a [(String, String)],
     /// A uniformly random number, used to pick among weighted backends.
     pub random: u64,
+    /// The server name the client sent in its TLS handshake (SNI); `None` (or empty)
+    /// on a plaintext connection. Read only by programs that check for misdirected
+    /// requests ([`crate::program::Features::sni`]).
+    pub sni: Option<&'a str>,
 }
 
 /// Per-request working memory, reused across requests to avoid allocation.
@@ -90,6 +96,9 @@ pub enum Outcome<'p> {
 const NO_ROUTE: u16 = 404;
 /// Gateway API: requests routed to an invalid backend reference get a 500.
 const INVALID_BACKEND: u16 = 500;
+/// RFC 9110 421 Misdirected Request: the Host belongs to another HTTPS listener than the
+/// one the TLS SNI selected.
+const MISDIRECTED: u16 = 421;
 
 impl Program {
     /// Decides what happens to `request`.
@@ -122,6 +131,19 @@ impl Program {
             return no_route(None);
         };
         let host = normalize_host(request.authority);
+        if let Some(sni) = request.sni.filter(|s| !s.is_empty())
+            && self.misdirected(request.port, host, sni)
+        {
+            return Decision {
+                entry: None,
+                vhost: None,
+                outcome: Outcome::Reply {
+                    status: MISDIRECTED,
+                    body: None,
+                    backend: None,
+                },
+            };
+        }
         let first = self.select_vhost(listener, host);
         let mut vhost = first;
         let mut hops = 0;
@@ -218,6 +240,16 @@ impl Program {
         }
     }
 
+    /// The status answered instead of forwarding to `backend`, when its op run says its
+    /// cluster does not exist on the proxy (format 1.1 `NO_CLUSTER`).
+    pub(crate) fn missing_cluster(&self, backend: u32) -> Option<u16> {
+        let start = self.word(section::BACKENDS, backend, 3);
+        let len = self.word(section::BACKENDS, backend, 4);
+        (start..start.saturating_add(len))
+            .find(|&o| (self.word(section::OPS, o, 0) & 0xFF) as u8 == op::NO_CLUSTER)
+            .map(|o| u16::try_from(self.word(section::OPS, o, 1)).unwrap_or(INVALID_BACKEND))
+    }
+
     /// Gateway API: each backend gets weight/Σweight of the requests; weight 0 gets none;
     /// a share routed to an unresolvable reference is answered 500, and so is a rule whose
     /// weights are all zero or that has no backends.
@@ -240,6 +272,12 @@ impl Program {
                 let cluster = self.word(section::BACKENDS, backend, 2);
                 return if cluster == NONE {
                     fail(Some(backend))
+                } else if let Some(status) = self.missing_cluster(backend) {
+                    Outcome::Reply {
+                        status,
+                        body: None,
+                        backend: Some(backend),
+                    }
                 } else {
                     Outcome::Forward {
                         backend,

@@ -230,7 +230,11 @@ impl Program {
             op::FAULT_DELAY if draw(request.random, o) % 1_000_000 < u64::from(b) => plan.delay_ms = Some(a),
             op::MIRROR => {
                 let cluster = self.word(section::BACKENDS, a, 2);
-                if cluster != NONE && draw(request.random, o) % 1_000_000 < u64::from(b) {
+                // Envoy drops a mirror to a cluster it does not have.
+                if cluster != NONE
+                    && self.missing_cluster(a).is_none()
+                    && draw(request.random, o) % 1_000_000 < u64::from(b)
+                {
                     plan.mirrors.push(Mirror {
                         cluster: self.string(cluster),
                         backend: a,
@@ -308,8 +312,11 @@ impl Program {
                 .find(|(n, _)| n.eq_ignore_ascii_case(name))
                 .map(|(_, v)| v.as_str())
         };
-        let Some(origin) = header("origin") else { return };
         let word = |w| self.word(section::CORS, policy, w);
+        if word(0) & cors_flag::ENVOY != 0 {
+            return self.envoy_cors(policy, request, plan);
+        }
+        let Some(origin) = header("origin") else { return };
         let credentials = word(0) & cors_flag::ALLOW_CREDENTIALS != 0;
         let origins = (word(1)..word(1).saturating_add(word(2)))
             .map(|i| self.string(self.word(section::STRING_REFS, i, 0)));
@@ -386,23 +393,76 @@ impl Program {
     }
 }
 
-/// An allowOrigins entry against a request Origin: `*`, an exact origin (ASCII
-/// case-insensitive), or one `*` standing for any non-empty run in the host.
+/// An allowOrigins entry against a request Origin (Gateway API `HTTPCORSFilter`): "The
+/// `Origin` consists of a scheme and a host, with an optional port ... if not included,
+/// port `80` is assumed for `http` scheme origins, and port `443` is assumed for `https`
+/// origins"; "`*` is a greedy match to the _left_, including any number of DNS labels";
+/// "A wildcard by itself matches all hosts"; `*` alone allows every origin. Schemes and
+/// hosts compare ASCII case-insensitively. An Origin that is not `scheme://host[:port]`
+/// (such as `null`) only matches an identical entry.
 fn origin_matches(pattern: &str, origin: &str) -> bool {
     if pattern == "*" {
         return true;
     }
-    match pattern.split_once('*') {
-        None => pattern.eq_ignore_ascii_case(origin),
-        Some((prefix, suffix)) => {
-            origin.len() > prefix.len() + suffix.len()
-                && origin
-                    .get(..prefix.len())
-                    .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
-                && origin
-                    .get(origin.len() - suffix.len()..)
+    let (Some(want), Some(got)) = (Origin::parse(pattern), Origin::parse(origin)) else {
+        return pattern.eq_ignore_ascii_case(origin);
+    };
+    if !want.scheme.eq_ignore_ascii_case(got.scheme) || want.port != got.port || got.host.is_empty() {
+        return false;
+    }
+    if want.host == "*" {
+        return true;
+    }
+    match want.host.strip_prefix('*') {
+        // `*.bar.com`: at least one label before `.bar.com`.
+        Some(suffix) => {
+            got.host.len() > suffix.len()
+                && got
+                    .host
+                    .get(got.host.len() - suffix.len()..)
                     .is_some_and(|s| s.eq_ignore_ascii_case(suffix))
         }
+        None => want.host.eq_ignore_ascii_case(got.host),
+    }
+}
+
+/// `scheme://host[:port]` with the port made explicit.
+struct Origin<'a> {
+    scheme: &'a str,
+    host: &'a str,
+    port: Option<u16>,
+}
+
+impl<'a> Origin<'a> {
+    fn parse(text: &'a str) -> Option<Origin<'a>> {
+        let (scheme, rest) = text.split_once("://")?;
+        if rest.contains(['/', '?', '#', '@']) {
+            return None;
+        }
+        // An IPv6 literal keeps its colons inside brackets.
+        let host_end = if rest.starts_with('[') {
+            rest.find(']')? + 1
+        } else {
+            rest.find(':').unwrap_or(rest.len())
+        };
+        let (host, after) = rest.split_at(host_end);
+        let port = match after.strip_prefix(':') {
+            Some(digits) => Some(digits.parse::<u16>().ok()?),
+            None if after.is_empty() => None,
+            None => return None,
+        };
+        let default_port = if scheme.eq_ignore_ascii_case("http") {
+            Some(80)
+        } else if scheme.eq_ignore_ascii_case("https") {
+            Some(443)
+        } else {
+            None
+        };
+        Some(Origin {
+            scheme,
+            host,
+            port: port.or(default_port),
+        })
     }
 }
 
@@ -485,5 +545,36 @@ mod tests {
         assert!(!origin_matches("https://*.bar.com", "https://bar.com"));
         assert!(!origin_matches("https://*.bar.com", "https://foobar.com"));
         assert!(!origin_matches("https://www.foo.com", "http://www.foo.com"));
+    }
+
+    #[test]
+    fn cors_origins_assume_the_scheme_default_port() {
+        assert!(origin_matches("https://www.foo.com", "https://www.foo.com:443"));
+        assert!(origin_matches("http://www.foo.com:80", "http://www.foo.com"));
+        assert!(!origin_matches("https://www.foo.com", "https://www.foo.com:8443"));
+        assert!(origin_matches(
+            "https://www.foo.com:8443",
+            "https://WWW.foo.com:8443"
+        ));
+        assert!(!origin_matches("https://*.bar.com", "https://a.bar.com:8443"));
+        assert!(origin_matches(
+            "https://*.bar.com:8443",
+            "https://a.b.bar.com:8443"
+        ));
+    }
+
+    #[test]
+    fn cors_wildcard_host_matches_every_host_of_its_scheme_and_port() {
+        assert!(origin_matches("https://*", "https://anything.example"));
+        assert!(!origin_matches("https://*", "http://anything.example"));
+        assert!(!origin_matches("https://*", "https://anything.example:8443"));
+        assert!(!origin_matches("https://*.bar.com", "https://.bar.com"));
+    }
+
+    #[test]
+    fn cors_malformed_origins_only_match_themselves() {
+        assert!(!origin_matches("https://www.foo.com", "null"));
+        assert!(origin_matches("*", "null"));
+        assert!(!origin_matches("https://*.bar.com", "https://x.bar.com/path"));
     }
 }

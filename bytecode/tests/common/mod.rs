@@ -6,8 +6,8 @@
 #![allow(dead_code)]
 
 use switchyard_bytecode::ir::{
-    ActionIr, BackendIr, EntryIr, HostPattern, ListenerIr, PathIr, PredicateIr, ProgramIr, ServiceIr,
-    SourceIr, VhostIr,
+    ActionIr, BackendIr, CorsIr, EntryIr, EnvoyCorsIr, FilterIr, HostPattern, ListenerIr, OriginMatchIr,
+    PathIr, PredicateIr, ProgramIr, ServiceIr, SourceIr, VhostIr,
 };
 use switchyard_bytecode::{Decision, Outcome, Program, Request, Scratch, SourceKind, write_program};
 
@@ -28,7 +28,11 @@ pub fn program(listeners: Vec<ListenerIr>) -> ProgramIr {
 
 /// A listener on `port`.
 pub fn listener(port: u32, vhosts: Vec<VhostIr>) -> ListenerIr {
-    ListenerIr { port, vhosts }
+    ListenerIr {
+        port,
+        vhosts,
+        sni_hosts: Vec::new(),
+    }
 }
 
 /// A vhost for `host` (`*`, `*.suffix` or an exact name) that falls back when none of
@@ -220,6 +224,8 @@ pub struct Req {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub random: u64,
+    /// The TLS SNI, for a request over TLS.
+    pub sni: Option<String>,
 }
 
 /// `GET http://{authority}{path}` on [`PORT`].
@@ -231,6 +237,7 @@ pub fn get(authority: &str, path: &str) -> Req {
         path: path.to_string(),
         headers: Vec::new(),
         random: 0,
+        sni: None,
     }
 }
 
@@ -255,6 +262,11 @@ impl Req {
         self
     }
 
+    pub fn sni(mut self, sni: &str) -> Self {
+        self.sni = Some(sni.to_string());
+        self
+    }
+
     pub fn view(&self) -> Request<'_> {
         Request {
             port: self.port,
@@ -264,6 +276,7 @@ impl Req {
             scheme: "http",
             headers: &self.headers,
             random: self.random,
+            sni: self.sni.as_deref(),
         }
     }
 
@@ -397,10 +410,63 @@ pub fn full_program() -> ProgramIr {
     ])
 }
 
+/// A program that needs format 1.1: HTTPS listener hostnames checked against the SNI
+/// on port 443, an Envoy CORS policy with every kind of origin matcher, and a backend
+/// whose cluster does not exist.
+pub fn format_1_1_program() -> ProgramIr {
+    let mut https = listener(
+        443,
+        vec![
+            vhost("a.example.com", vec![to(prefix("/"), "a")]),
+            vhost("*.example.com", vec![to(prefix("/"), "wild")]),
+            vhost("*", vec![to(prefix("/"), "any")]),
+        ],
+    );
+    https.sni_hosts = vec![
+        HostPattern::parse("a.example.com"),
+        HostPattern::parse("*.example.com"),
+        HostPattern::Any,
+    ];
+    let mut cors = to(prefix("/cors"), "cors");
+    cors.filters.push(FilterIr::Cors(CorsIr {
+        allow_methods: vec!["GET".to_string(), "POST".to_string()],
+        allow_headers: vec!["x-a".to_string()],
+        expose_headers: vec!["x-b".to_string()],
+        max_age_seconds: 60,
+        allow_credentials: true,
+        envoy: Some(EnvoyCorsIr {
+            origins: vec![
+                OriginMatchIr::Exact("https://exact.example".to_string()),
+                OriginMatchIr::Prefix("https://prefix.".to_string()),
+                OriginMatchIr::Regex(r"https://[a-z]+\.regex\.example".to_string()),
+            ],
+            forward_unmatched_preflights: true,
+            send_max_age: true,
+        }),
+        ..CorsIr::default()
+    }));
+    let mut subsets = weighted(
+        prefix("/subset"),
+        &[(1, Some("outbound|80|v1|svc")), (1, Some("outbound|80|v9|svc"))],
+    )
+    .named("subsets");
+    if let ActionIr::Forward(backends) = &mut subsets.action {
+        backends[1].filters.push(FilterIr::NoCluster { status: 503 });
+    }
+    program(vec![
+        listener(
+            PORT,
+            vec![vhost("*", vec![cors, subsets, to(prefix("/"), "plain")])],
+        ),
+        https,
+    ])
+}
+
 /// Small programs of different shapes, for mutation and seeds.
 pub fn sample_programs() -> Vec<ProgramIr> {
     vec![
         full_program(),
+        format_1_1_program(),
         on_port(vec![vhost("*", vec![to(prefix("/"), "only")])]),
         program(Vec::new()),
         on_port(vec![vhost(

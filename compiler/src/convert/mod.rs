@@ -14,6 +14,8 @@
 //! catch-all are not written), delegates (inlined), mirror percentages, request
 //! timeouts, and redirect ports.
 
+mod cors;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
@@ -754,19 +756,15 @@ impl<'r> Converter<'r> {
                     );
                 }
                 if let Some(cors) = &rule.cors {
-                    let mut policy = json!({"allowOrigins": cors.allow_origins, "allowCredentials": cors.allow_credentials});
-                    if !cors.allow_methods.is_empty() {
-                        policy["allowMethods"] = json!(cors.allow_methods);
-                    }
-                    if !cors.allow_headers.is_empty() {
-                        policy["allowHeaders"] = json!(cors.allow_headers);
-                    }
-                    if !cors.expose_headers.is_empty() {
-                        policy["exposeHeaders"] = json!(cors.expose_headers);
-                    }
-                    policy["maxAge"] = json!(cors.max_age_seconds);
+                    let (policy, notes) = cors::cors_filter(cors);
                     filters.push(json!({"type": "CORS", "cors": policy}));
-                    self.report(at, &format!("{field}.corsPolicy"), "written as a CORS filter; a preflight from a disallowed origin is forwarded by Istio, answered by Gateway API");
+                    for (part, reason) in notes {
+                        let path = match part.as_str() {
+                            "" => format!("{field}.corsPolicy"),
+                            part => format!("{field}.corsPolicy.{part}"),
+                        };
+                        self.report(at, &path, reason);
+                    }
                 }
             }
             RuleAction::Redirect(redirect) => {

@@ -247,6 +247,9 @@ fn view<'r>(r: &'r TestRequest, random: u64) -> Request<'r> {
         scheme: &r.scheme,
         headers: &r.headers,
         random,
+        // Generated requests are plaintext: Istio has no misdirected-request check to
+        // compare with.
+        sni: None,
     }
 }
 

@@ -80,6 +80,7 @@ pub fn lower_filters(filters: &[Filter], the_match: &RouteMatch, scope: &Scope<'
                 allow_headers: cors.allow_headers.clone(),
                 expose_headers: cors.expose_headers.clone(),
                 max_age_seconds: cors.max_age_seconds,
+                envoy: None,
             })),
         }
     }

@@ -102,6 +102,7 @@ pub fn compile_mesh(
         .into_iter()
         .map(|(port, hosts)| ListenerIr {
             port,
+            sni_hosts: Vec::new(),
             vhosts: hosts
                 .into_iter()
                 .map(|(host, mut entries)| {

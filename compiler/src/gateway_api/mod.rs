@@ -9,6 +9,7 @@ pub mod grpc;
 pub mod hostname;
 pub mod lower;
 pub mod mesh;
+pub mod misdirected;
 pub mod precedence;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -23,6 +24,7 @@ use self::backends::ClusterNaming;
 use self::grpc::lower_grpc_route;
 use self::hostname::includes;
 use self::lower::{RouteLowering, lower_route_rules};
+use self::misdirected::https_listener_hosts;
 use self::precedence::RouteOrder;
 
 /// A vhost being built: which listener hostname owns it, and its entries.
@@ -193,6 +195,7 @@ pub fn compile_gateway(
                 });
         }
     }
+    let mut sni_hosts = https_listener_hosts(&merged);
     ports
         .into_iter()
         .map(|(port, hosts)| {
@@ -205,6 +208,7 @@ pub fn compile_gateway(
                 .collect();
             ListenerIr {
                 port,
+                sni_hosts: sni_hosts.remove(&port).unwrap_or_default(),
                 vhosts: hosts
                     .into_iter()
                     .zip(fallbacks)

@@ -3,8 +3,8 @@
 
 use switchyard_bytecode::SourceKind;
 use switchyard_bytecode::ir::{
-    ActionIr, BackendIr, CorsIr, EntryIr, FilterIr, HeaderEditIr, PathIr, PortDerivation, PredicateIr,
-    RedirectIr, SourceIr,
+    ActionIr, BackendIr, EntryIr, FilterIr, HeaderEditIr, PathIr, PortDerivation, PredicateIr, RedirectIr,
+    SourceIr,
 };
 
 use crate::diag::Diagnostics;
@@ -15,6 +15,7 @@ use crate::resources::istio::{
     VirtualService,
 };
 
+use super::cors::cors_policy;
 use super::delegate::FlatRule;
 use super::destination::{destination_backend, effective_weights};
 use super::vs_warning;
@@ -307,23 +308,7 @@ fn route_filters(
         }
     }
     if let Some(cors) = &rule.cors {
-        filters.push(FilterIr::Cors(CorsIr {
-            allow_origins: cors.allow_origins.clone(),
-            allow_credentials: cors.allow_credentials,
-            allow_methods: vec![cors.allow_methods.join(",")]
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect(),
-            allow_headers: vec![cors.allow_headers.join(",")]
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect(),
-            expose_headers: vec![cors.expose_headers.join(",")]
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect(),
-            max_age_seconds: cors.max_age_seconds,
-        }));
+        filters.push(FilterIr::Cors(cors_policy(cors)));
     }
     for mirror in rule.mirrors.iter().filter(|m| m.per_million > 0) {
         filters.push(FilterIr::Mirror {

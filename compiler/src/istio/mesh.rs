@@ -86,6 +86,7 @@ pub fn apply_mesh_virtual_services(
                     listeners.push(ListenerIr {
                         port: port.port,
                         vhosts: Vec::new(),
+                        sni_hosts: Vec::new(),
                     });
                     listeners.sort_by_key(|l| l.port);
                     let i = listeners.iter().position(|l| l.port == port.port).unwrap_or(0);

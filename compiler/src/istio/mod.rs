@@ -6,6 +6,7 @@
 //! `http[]` then `match[]` order, first match wins.
 
 pub mod bind;
+pub mod cors;
 pub mod delegate;
 pub mod destination;
 pub mod lower;
@@ -102,6 +103,9 @@ pub fn compile_istio_gateway(
         .map(|(port, routes)| ListenerIr {
             port,
             vhosts: routes.into_vhosts(|| https_redirect_entry(target)),
+            // Istio selects one route table per HTTPS server by SNI rather than
+            // answering 421 (docs/istio.md, known differences).
+            sni_hosts: Vec::new(),
         })
         .collect();
     let default_port = target

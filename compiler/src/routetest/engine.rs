@@ -19,6 +19,8 @@ pub struct SentRequest {
     pub path: String,
     /// Lowercase names.
     pub headers: Vec<(String, String)>,
+    /// The TLS server name (SNI) of an HTTPS request; `None` for plaintext.
+    pub sni: Option<String>,
 }
 
 /// What the client and the backends saw.
@@ -114,6 +116,7 @@ impl Engine for NativeEngine {
             scheme: &sent.scheme,
             headers: &sent.headers,
             random,
+            sni: sent.sni.as_deref(),
         };
         let decision = self.program.evaluate(&request, &mut self.scratch);
         let plan = self.program.plan(&decision, &request);
@@ -234,6 +237,11 @@ impl Engine for WasmEngine {
         // Envoy exposes the listener port as property `destination.port`, an i64 LE.
         self.vm
             .set_property("destination.port", &i64::from(sent.port).to_le_bytes());
+        // Envoy's `connection.requested_server_name` is the SNI, empty on plaintext.
+        self.vm.set_property(
+            "connection.requested_server_name",
+            sent.sni.as_deref().unwrap_or("").as_bytes(),
+        );
         let request = HttpRequest {
             headers,
             ..HttpRequest::default()

@@ -38,6 +38,9 @@ pub struct TestRequest {
     pub path: String,
     /// Lowercase names, in order; a name may repeat.
     pub headers: Vec<(String, String)>,
+    /// Switchyard's extension of the format: the TLS server name (SNI) the client sends;
+    /// the request then travels over TLS and its scheme defaults to `https`.
+    pub sni: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -173,19 +176,35 @@ static EMPTY_MAP: Node = Node {
 
 fn read_request(request: &Obj<'_>) -> Read<TestRequest> {
     request.check_keys(
-        &["method", "scheme", "port", "host", "path", "headers", "grpc"],
+        &[
+            "method", "scheme", "port", "host", "path", "headers", "grpc", "sni",
+        ],
         &[],
     )?;
+    let sni = request.str("sni")?.map(str::to_string);
+    if let Some(name) = &sni
+        && !is_server_name(name)
+    {
+        return Err(request
+            .get("sni")
+            .unwrap_or_else(|| request.clone())
+            .error(format!("sni {name:?} is not a DNS name")));
+    }
+    let default_scheme = if sni.is_some() { "https" } else { "http" };
     let mut parsed = TestRequest {
         method: request.str("method")?.unwrap_or("GET").to_string(),
-        scheme: request.str("scheme")?.unwrap_or("http").to_string(),
+        scheme: request.str("scheme")?.unwrap_or(default_scheme).to_string(),
         port: request.int("port", 1, 65535)?.map(|p| p as u32),
         host: request.str("host")?.map(str::to_string),
         path: request.str("path")?.unwrap_or("/").to_string(),
         headers: read_headers(request, "headers")?,
+        sni,
     };
     if !matches!(parsed.scheme.as_str(), "http" | "https") {
         return Err(request.error(format!("scheme {:?} is not http or https", parsed.scheme)));
+    }
+    if parsed.sni.is_some() && parsed.scheme != "https" {
+        return Err(request.error("`sni` is sent in a TLS handshake: the scheme is https"));
     }
     if !parsed.path.starts_with('/') {
         return Err(request.error(format!("path {:?} must start with '/'", parsed.path)));
@@ -202,6 +221,17 @@ fn read_request(request: &Obj<'_>) -> Read<TestRequest> {
             .push(("content-type".to_string(), "application/grpc".to_string()));
     }
     Ok(parsed)
+}
+
+/// An SNI as a client sends it: a DNS name (RFC 6066 forbids IP literals), so letters,
+/// digits, `-` and `.`, at most 253 bytes.
+fn is_server_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name.parse::<std::net::IpAddr>().is_err()
+        && name
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.')
 }
 
 /// A map of name to value, or a list of `[name, value]` pairs; names lowercased.

@@ -161,13 +161,18 @@ pub struct Mirror {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Cors {
-    /// Exact origins only (see `read_cors`).
-    pub allow_origins: Vec<String>,
+    /// `allowOrigins` (exact, prefix or regex; never `Present`), else the deprecated
+    /// `allowOrigin` strings as exact matches (`TranslateCORSPolicy`).
+    pub allow_origins: Vec<StringMatch>,
     pub allow_methods: Vec<String>,
     pub allow_headers: Vec<String>,
     pub expose_headers: Vec<String>,
-    pub max_age_seconds: u32,
+    /// Whole seconds; `None` when `maxAge` is unset (Envoy then sends no max-age).
+    pub max_age_seconds: Option<u32>,
     pub allow_credentials: bool,
+    /// `unmatchedPreflights`: `FORWARD` (also when unset, Istio's default) sends a
+    /// preflight from an origin not allowed on to the route; `IGNORE` answers it.
+    pub forward_unmatched_preflights: bool,
 }
 
 const RULE_FIELDS: [&str; 15] = [
@@ -610,6 +615,9 @@ fn read_fault(node: &Obj<'_>) -> Read<Fault> {
     Ok(fault)
 }
 
+/// `corsPolicy`, validated as Istio validates it (`validateCORSPolicy`): every
+/// `allowOrigins` entry is a non-empty exact, prefix or regex match, regexes compile,
+/// `maxAge` has whole seconds.
 fn read_cors(node: &Obj<'_>) -> Read<Cors> {
     node.check_keys(
         &[
@@ -620,23 +628,48 @@ fn read_cors(node: &Obj<'_>) -> Read<Cors> {
             "exposeHeaders",
             "maxAge",
             "allowCredentials",
+            "unmatchedPreflights",
         ],
-        // Unmatched preflights are answered by the proxy in the bytecode's CORS; Istio
-        // forwards them by default, so the setting cannot be honoured either way.
-        &["unmatchedPreflights"],
+        &[],
     )?;
-    let mut origins = strings(node, "allowOrigin")?;
+    let mut origins = Vec::new();
     for origin in node.list("allowOrigins")? {
         match read_string_match(&origin)? {
-            StringMatch::Exact(value) => origins.push(value),
-            _ => {
-                return Err(origin.error(
-                    "only `exact` origins are supported (the bytecode's CORS matches exact origins and `*`)",
-                ));
+            StringMatch::Exact(value) | StringMatch::Prefix(value) if value.is_empty() => {
+                return Err(origin.error("an empty match is not a valid CORS origin"));
             }
+            StringMatch::Present => {
+                return Err(origin.error("a CORS origin needs one of exact, prefix, regex"));
+            }
+            matcher => origins.push(matcher),
         }
     }
-    let max_age = duration(node, "maxAge")?.map_or(0, |ms| (ms / 1000).min(u64::from(u32::MAX)) as u32);
+    // Istio reads the deprecated `allowOrigin` only when `allowOrigins` is empty.
+    if origins.is_empty() {
+        origins = strings(node, "allowOrigin")?
+            .into_iter()
+            .map(StringMatch::Exact)
+            .collect();
+    }
+    let max_age = match duration(node, "maxAge")? {
+        Some(ms) if ms % 1000 != 0 => {
+            return Err(node
+                .get("maxAge")
+                .unwrap_or_else(|| node.clone())
+                .error("maxAge is accurate only to seconds"));
+        }
+        other => other.map(|ms| (ms / 1000).min(u64::from(u32::MAX - 1)) as u32),
+    };
+    let forward = match node.str("unmatchedPreflights")? {
+        None | Some("UNSPECIFIED" | "FORWARD") => true,
+        Some("IGNORE") => false,
+        Some(other) => {
+            return Err(node
+                .get("unmatchedPreflights")
+                .unwrap_or_else(|| node.clone())
+                .error(format!("unmatchedPreflights {other:?} is not FORWARD or IGNORE")));
+        }
+    };
     Ok(Cors {
         allow_origins: origins,
         allow_methods: strings(node, "allowMethods")?,
@@ -644,5 +677,6 @@ fn read_cors(node: &Obj<'_>) -> Read<Cors> {
         expose_headers: strings(node, "exposeHeaders")?,
         max_age_seconds: max_age,
         allow_credentials: node.bool("allowCredentials")?.unwrap_or(false),
+        forward_unmatched_preflights: forward,
     })
 }

@@ -533,3 +533,43 @@ fn the_docs_page_shows_what_diff_prints_on_the_example() {
     let shown: String = run.stdout.lines().map(|l| format!("    {l}\n")).collect();
     assert!(page.contains(&shown), "docs/diff.md should show:\n{shown}");
 }
+
+#[test]
+fn rewrites_mirrors_and_timeouts_are_named_changes() {
+    let scratch = Scratch::new("diff-rewrite");
+    let new_route = ROUTE
+        .replace(
+            "    backendRefs: [{name: a, port: 80, weight: 90}",
+            "    filters:
+    - type: URLRewrite
+      urlRewrite: {path: {type: ReplacePrefixMatch, replacePrefixMatch: /v1}}
+    backendRefs: [{name: a, port: 80, weight: 90}",
+        )
+        .replace(
+            "    backendRefs: [{name: c, port: 80}]",
+            "    - type: RequestMirror
+      requestMirror: {backendRef: {name: b, port: 80}}
+    timeouts: {request: 5s}
+    backendRefs: [{name: c, port: 80}]",
+        );
+    let (old, new) = pair(&scratch, &new_route);
+    let run = diff(&old, &new, &[]);
+    run.expect_code(1);
+    let mut kinds: Vec<&str> = headings(&run.stdout)
+        .iter()
+        .map(|h| h.split_once("] ").unwrap().1.split_once(':').unwrap().0)
+        .collect();
+    kinds.sort_unstable();
+    assert_eq!(kinds, ["mirrors, timeout", "rewrite"], "{}", run.stdout);
+    assert!(
+        run.stdout.contains("; upstream shop.example.com/v1\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("mirror to outbound|80||b.default.svc.cluster.local 100%; timeout 5000 ms"),
+        "{}",
+        run.stdout
+    );
+}

@@ -54,10 +54,64 @@ impl Meta {
 
     /// `namespace/name` (or `name` for cluster-scoped objects).
     pub fn key(&self) -> String {
-        if self.namespace.is_empty() {
-            self.name.clone()
+        Meta::key_of(&self.namespace, &self.name)
+    }
+
+    /// What [`Meta::key`] is for an object `namespace/name`.
+    pub fn key_of(namespace: &str, name: &str) -> String {
+        if namespace.is_empty() {
+            name.to_string()
         } else {
-            format!("{}/{}", self.namespace, self.name)
+            format!("{namespace}/{name}")
+        }
+    }
+
+    /// `self.key().cmp(key)` without building the key.
+    pub fn key_cmp(&self, key: &str) -> std::cmp::Ordering {
+        if self.namespace.is_empty() {
+            return self.name.as_str().cmp(key);
+        }
+        let own = self.namespace.bytes().chain(*b"/").chain(self.name.bytes());
+        own.cmp(key.bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Meta;
+
+    fn meta(namespace: &str, name: &str) -> Meta {
+        Meta {
+            name: name.into(),
+            namespace: namespace.into(),
+            labels: Vec::new(),
+            creation_timestamp: None,
+            file: String::new(),
+            line: 0,
+        }
+    }
+
+    #[test]
+    fn key_cmp_orders_exactly_as_comparing_built_keys() {
+        // `-` and `.` sort before `/`, so comparing (namespace, name) pairs would differ.
+        let metas = [
+            meta("team", "a"),
+            meta("team-1", "a"),
+            meta("team.x", "b"),
+            meta("", "team"),
+            meta("", "team-1"),
+            meta("t", "eam/a"),
+        ];
+        for a in &metas {
+            for b in &metas {
+                assert_eq!(
+                    a.key_cmp(&b.key()),
+                    a.key().cmp(&b.key()),
+                    "{} vs {}",
+                    a.key(),
+                    b.key()
+                );
+            }
         }
     }
 }

@@ -7,7 +7,7 @@
 #[allow(dead_code)]
 mod binary;
 
-use self::binary::{Scratch, line_of, switchyard};
+use self::binary::{Scratch, line_of, switchyard, switchyard_in};
 
 const MANIFESTS: &str = "apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
@@ -315,9 +315,15 @@ fn the_docs_page_shows_what_coverage_prints_on_the_example() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let page = std::fs::read_to_string(root.join("docs/coverage.md")).unwrap();
     for (min, code) in [("--coverage", 0), ("--coverage-min=90", 1)] {
-        let run = self::binary::switchyard_in(
+        let run = switchyard_in(
             Some(root),
-            &["test", min, "-f", "examples/ci/deploy", "examples/ci/deploy/payments.test.yaml"],
+            &[
+                "test",
+                min,
+                "-f",
+                "examples/ci/deploy",
+                "examples/ci/deploy/payments.test.yaml",
+            ],
         );
         run.expect_code(code);
         let shown: String = run.stdout.lines().map(|l| format!("    {l}\n")).collect();

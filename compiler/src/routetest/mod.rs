@@ -268,6 +268,7 @@ pub(crate) fn sent_request(case: &Case, default_port: u32) -> SentRequest {
         authority,
         path: request.path.clone(),
         headers: request.headers.clone(),
+        sni: request.sni.clone(),
     }
 }
 

@@ -94,7 +94,7 @@ fn http_filters(program: &Program, options: &BootstrapOptions) -> Vec<Node> {
     filters
 }
 
-fn timeout_observer() -> Node {
+pub(crate) fn timeout_observer() -> Node {
     yaml_map! {
         "name" => "switchyard-test-observer",
         "typed_config" => yaml_map! {
@@ -114,7 +114,7 @@ fn timeout_observer() -> Node {
     }
 }
 
-fn socket_address(address: &str, port: u32) -> Node {
+pub(crate) fn socket_address(address: &str, port: u32) -> Node {
     yaml_map! { "socket_address" => yaml_map! { "address" => address, "port_value" => port } }
 }
 
@@ -157,7 +157,7 @@ fn listener(program: &Program, listener: &Listener, options: &BootstrapOptions) 
 
 /// STATIC when every endpoint is an IP literal, STRICT_DNS otherwise. A cluster given
 /// no endpoint stays empty: Envoy answers 503 for it.
-fn cluster(name: &str, endpoints: &[super::endpoints::Endpoint]) -> Node {
+pub(crate) fn cluster(name: &str, endpoints: &[super::endpoints::Endpoint]) -> Node {
     let kind = if endpoints.iter().all(|e| e.is_ip()) {
         "STATIC"
     } else {

@@ -21,6 +21,7 @@ switchyard emit: write deployable configuration for a compiled program
   switchyard emit wasmplugin      -f PATH... --url URL [options]
   switchyard emit envoyfilter     -f PATH... [options]
   switchyard emit envoy-bootstrap -f PATH... (--endpoints FILE | --endpoint C=HOST:PORT...) [options]
+  switchyard emit envoy-routes    -f PATH... [--port N] [--compact] [options]
 
 Takes compile's inputs and options (-f, --gateway | --istio-gateway | --mesh,
 --cluster-domain, --cluster-template, --routing-header, -q). Output goes to -o PATH
@@ -54,6 +55,16 @@ Envoy:
     --listen-address A      listener address (default 0.0.0.0)
     --admin-address A       admin address (default 127.0.0.1)
     --admin-port N          admin port (default 9901)
+  envoy-routes      the Envoy v3 RouteConfiguration (JSON) a control plane would
+                    generate for the same routes, for Envoy's own router instead of
+                    the plugin: one virtual host per hostname, routes in the order the
+                    program evaluates them. A rule Envoy routes cannot express is an
+                    error naming it. The connection manager needs the CORS and fault
+                    filters when routes use them, and strip_any_host_port for
+                    wildcard hostnames requested with a port.
+    --port N                the listener whose routes to write (needed when the
+                            program has several)
+    --compact               one line of JSON instead of indented
 ";
 
 /// The flags `emit` reads itself.
@@ -137,6 +148,9 @@ pub fn main(args: &[String]) -> i32 {
         print!("{EMIT_HELP}");
         return 0;
     }
+    if artifact == "envoy-routes" {
+        return super::envoy_routes::cli::main(rest);
+    }
     let (emit, forwarded) = match split_args(rest) {
         Ok(split) => split,
         Err(message) => return fail(&message),
@@ -150,7 +164,7 @@ pub fn main(args: &[String]) -> i32 {
         "wasmplugin" | "envoyfilter" | "envoy-bootstrap"
     ) {
         return fail(&format!(
-            "unknown artifact {artifact:?} (wasmplugin, envoyfilter, envoy-bootstrap)"
+            "unknown artifact {artifact:?} (wasmplugin, envoyfilter, envoy-bootstrap, envoy-routes)"
         ));
     }
     let Some(compiled) = compile_from_args(&forwarded) else {

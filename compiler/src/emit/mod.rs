@@ -6,12 +6,14 @@
 //!   route that obeys the routing header.
 //! - `bootstrap`: a standalone Envoy bootstrap (also what `switchyard test --engine
 //!   envoy` runs).
+//! - `envoy_routes`: the native Envoy route table for the same routes (for comparison).
 
 pub mod base64;
 pub mod bootstrap;
 pub mod cli;
 pub mod endpoints;
 pub mod envoy;
+pub mod envoy_routes;
 pub mod envoyfilter;
 pub mod wasmplugin;
 pub mod yaml;

@@ -23,6 +23,7 @@ use super::engine::{Engine, Observed, UpstreamSeen, backend_of};
 use crate::emit::bootstrap::{BootstrapOptions, Listener, OBSERVED_TIMEOUT, bootstrap, listener_name};
 use crate::emit::endpoints::Endpoint;
 use crate::emit::envoy::clusters;
+use crate::emit::yaml::Node;
 
 /// Envoy sends mirrored copies without waiting for them; allow them this long to arrive.
 const MIRROR_WAIT: Duration = Duration::from_secs(2);
@@ -50,6 +51,27 @@ pub struct EnvoyEngine {
 impl EnvoyEngine {
     /// Starts upstreams and Envoy (binary `envoy`, plugin module `wasm`) for a program.
     pub fn start(program_bytes: &[u8], envoy: &Path, wasm: &Path) -> Result<Self, String> {
+        let wasm = std::fs::canonicalize(wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
+        let wasm_path = wasm.to_string_lossy().into_owned();
+        Self::start_with(program_bytes, envoy, |program, options| {
+            Ok(bootstrap(
+                program,
+                &BootstrapOptions {
+                    wasm_path,
+                    ..options.clone()
+                },
+            ))
+        })
+    }
+
+    /// As [`EnvoyEngine::start`], with the bootstrap `config` makes from the program
+    /// and the engine's listeners, upstreams and admin (its `wasm_path` is empty): the
+    /// native-routes engine runs the same harness without the plugin.
+    pub fn start_with(
+        program_bytes: &[u8],
+        envoy: &Path,
+        config: impl FnOnce(&Program, &BootstrapOptions) -> Result<Node, String>,
+    ) -> Result<Self, String> {
         let program = Program::from_bytes(program_bytes).map_err(|e| format!("program refused: {e}"))?;
         let upstreams =
             Upstreams::start(&clusters(&program)).map_err(|e| format!("cannot start echo upstreams: {e}"))?;
@@ -64,9 +86,8 @@ impl EnvoyEngine {
                 (cluster.clone(), vec![endpoint])
             })
             .collect();
-        let wasm = std::fs::canonicalize(wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
         let options = BootstrapOptions {
-            wasm_path: wasm.to_string_lossy().into_owned(),
+            wasm_path: String::new(),
             listeners: program
                 .listener_ports()
                 .map(listener_name)
@@ -84,10 +105,10 @@ impl EnvoyEngine {
             observe_timeout: true,
         };
         let dir = WorkDir::new().map_err(|e| format!("cannot create a working directory: {e}"))?;
-        let config = dir.path.join("bootstrap.yaml");
-        std::fs::write(&config, bootstrap(&program, &options).to_yaml())
-            .map_err(|e| format!("cannot write {}: {e}", config.display()))?;
-        let process = EnvoyProcess::start(envoy, &config, &dir.path)?;
+        let path = dir.path.join("bootstrap.yaml");
+        std::fs::write(&path, config(&program, &options)?.to_yaml())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        let process = EnvoyProcess::start(envoy, &path, &dir.path)?;
         let bound = bound_listeners(process.admin)?;
         let find = |name: &str| {
             bound

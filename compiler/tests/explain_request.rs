@@ -221,3 +221,27 @@ fn line_format_is_the_plugin_debug_header_form() {
          won=#3[HTTPRoute shop/storefront rule 2 match 0] cluster=outbound|8080||api-v1.shop.svc.cluster.local\n"
     );
 }
+
+#[test]
+fn delegated_rule_is_named_and_located_in_the_delegate() {
+    let (code, out, err) = switchyard(&[
+        "explain",
+        "-f",
+        "corpus/istio/base",
+        "-f",
+        "corpus/istio/delegate/manifests.yaml",
+        "--istio-gateway",
+        "istio-system/ingress",
+        "--request",
+        "http://delegate.example.com/reviews/1",
+        "-H",
+        "x-canary: 1",
+        "-q",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // The delegate's third rule (index 2), at its own line, not the root's rule 0.
+    assert!(
+        out.contains("rule      VirtualService prod/reviews-routes rule 2 match 0 at corpus/istio/delegate/manifests.yaml:26"),
+        "{out}"
+    );
+}

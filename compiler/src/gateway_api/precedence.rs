@@ -55,6 +55,16 @@ fn by_creation(a: Option<&str>, b: Option<&str>) -> Ordering {
     }
 }
 
+/// The HTTPRoute criteria as a sort key: path type, path length, method, headers,
+/// query parameters, each larger-first.
+type HttpRank = (
+    Reverse<u8>,
+    Reverse<usize>,
+    Reverse<bool>,
+    Reverse<usize>,
+    Reverse<usize>,
+);
+
 /// Everything precedence looks at, for one match of one rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Precedence {
@@ -93,15 +103,7 @@ impl Precedence {
     }
 
     /// The spec's criteria in order; smaller wins.
-    fn rank(
-        &self,
-    ) -> (
-        Reverse<u8>,
-        Reverse<usize>,
-        Reverse<bool>,
-        Reverse<usize>,
-        Reverse<usize>,
-    ) {
+    fn rank(&self) -> HttpRank {
         (
             Reverse(self.path_rank()),
             Reverse(self.path_len),

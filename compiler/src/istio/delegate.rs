@@ -16,7 +16,9 @@ use super::vs_warning;
 pub struct FlatRule<'r> {
     pub rule: HttpRule,
     pub owner: &'r VirtualService,
-    /// The root's rule index (for `explain`).
+    /// The rule's index in `owner.http`: the root's for its own rules, the delegate's
+    /// for delegated ones, so sources, diagnostics and `explain` point at the rule
+    /// that was written.
     pub rule_index: usize,
 }
 
@@ -88,7 +90,7 @@ pub fn flatten<'r>(
                 Some(merged) => out.push(FlatRule {
                     rule: merged,
                     owner: target,
-                    rule_index: index,
+                    rule_index: j,
                 }),
                 None => diagnostics.push(vs_warning(
                     target,

@@ -28,6 +28,7 @@ use crate::input::{Document, load_texts};
 use crate::istio::bind::{intersect_hosts, served_gateways, virtual_services_for_gateway};
 use crate::istio::delegate::{FlatRule, flatten};
 use crate::istio::destination::{effective_weights, resolve_host, service_name};
+use crate::istio::destination_rule::DestinationRules;
 use crate::istio::lower::{Proxy, fits_proxy};
 use crate::istio::resolved_hosts;
 use crate::locate::Locator;
@@ -1033,25 +1034,35 @@ impl<'r> Converter<'r> {
             });
         let port = d.port.or(only_port).unwrap_or(context.proxy.listener_port);
         if let Some(subset) = &d.subset {
-            let labels = self
-                .resources
-                .destination_rules
-                .iter()
-                .find(|r| resolve_host(&r.host, &r.meta.namespace, self.domain) == fqdn)
-                .and_then(|r| r.subsets.iter().find(|s| &s.name == subset))
-                .map(|s| {
-                    s.labels
+            // The labels of the subset as the DestinationRule the proxy applies defines
+            // it (`istio::destination_rule`); a subset it does not define has no cluster.
+            let rules = DestinationRules::new(self.resources, self.domain);
+            let reason = match rules.missing_subset(d, &vs.meta.namespace, &context.proxy, self.domain) {
+                Some(why) => format!(
+                    "{why}; Gateway API has no subsets: the whole Service {name} is written, which changes the answer from 503 to a forward"
+                ),
+                None => {
+                    let labels = self
+                        .resources
+                        .destination_rules
                         .iter()
-                        .map(|(k, v)| format!("{k}={v}"))
-                        .collect::<Vec<_>>()
-                        .join(",")
-                })
-                .unwrap_or_default();
-            self.report(
-                at,
-                &format!("{field}.destination.subset"),
-                format!("subset {subset} ({labels}) has no Gateway API equivalent unless mapped to a per-subset Service (e.g. a Service {name}-{subset} selecting those labels); the whole Service {name} is written"),
-            );
+                        .filter(|r| resolve_host(&r.host, &r.meta.namespace, self.domain) == fqdn)
+                        .flat_map(|r| r.subsets.iter())
+                        .find(|s| &s.name == subset)
+                        .map(|s| {
+                            s.labels
+                                .iter()
+                                .map(|(k, v)| format!("{k}={v}"))
+                                .collect::<Vec<_>>()
+                                .join(",")
+                        })
+                        .unwrap_or_default();
+                    format!(
+                        "subset {subset} ({labels}) has no Gateway API equivalent unless mapped to a per-subset Service (e.g. a Service {name}-{subset} selecting those labels); the whole Service {name} is written"
+                    )
+                }
+            };
+            self.report(at, &format!("{field}.destination.subset"), reason);
         }
         let mut backend = json!({"name": name, "port": port});
         if namespace != self.route_namespace {

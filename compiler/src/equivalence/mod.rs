@@ -255,6 +255,24 @@ fn view<'r>(r: &'r TestRequest, random: u64) -> Request<'r> {
 
 const UNRESOLVED: &str = "<500>";
 
+/// The status answered for `backend` because the proxy has no cluster for it.
+fn missing_cluster(backend: &BackendIr) -> Option<u16> {
+    backend.filters.iter().find_map(|f| match f {
+        FilterIr::NoCluster { status } => Some(*status),
+        _ => None,
+    })
+}
+
+/// How a share is named: its cluster, `<500>` for a reference that did not resolve, or
+/// `<STATUS>` for a cluster the proxy does not have (a missing Istio subset: 503).
+fn share_name(backend: &BackendIr) -> String {
+    match (&backend.cluster, missing_cluster(backend)) {
+        (_, Some(status)) => format!("<{status}>"),
+        (Some(cluster), None) => cluster.clone(),
+        (None, None) => UNRESOLVED.to_string(),
+    }
+}
+
 fn summarize(
     program: &Program,
     entries: &[(u32, &EntryIr)],
@@ -293,8 +311,11 @@ fn summarize(
     if let Some(entry) = entry {
         for filter in &entry.filters {
             match filter {
+                // A mirror to a cluster the proxy does not have is dropped.
                 FilterIr::Mirror { backend, per_million }
-                    if backend.cluster.is_some() && *per_million > 0 =>
+                    if backend.cluster.is_some()
+                        && missing_cluster(backend).is_none()
+                        && *per_million > 0 =>
                 {
                     summary
                         .mirrors
@@ -328,7 +349,7 @@ fn summarize(
                 let mut seen: Vec<String> = Vec::new();
                 for b in backends {
                     let weight = u64::from(b.weight);
-                    let name = b.cluster.clone().unwrap_or_else(|| UNRESOLVED.to_string());
+                    let name = share_name(b);
                     if weight > 0 && !seen.contains(&name) {
                         seen.push(name.clone());
                         let pick = view(r, offset);
@@ -365,7 +386,7 @@ fn summarize(
 fn shares(backends: &[BackendIr], total: u64) -> Vec<(String, u32)> {
     let mut by_cluster: BTreeMap<String, u64> = BTreeMap::new();
     for b in backends.iter().filter(|b| b.weight > 0) {
-        let name = b.cluster.clone().unwrap_or_else(|| UNRESOLVED.to_string());
+        let name = share_name(b);
         *by_cluster.entry(name).or_default() += u64::from(b.weight);
     }
     by_cluster

@@ -11,13 +11,14 @@ use crate::diag::Diagnostics;
 use crate::gateway_api::backends::ClusterNaming;
 use crate::resources::Resources;
 use crate::resources::istio::{
-    HeaderOps, Headers, HttpMatch, HttpRule, Redirect, RedirectPort, Retries, RuleAction, StringMatch,
-    VirtualService,
+    Destination, HeaderOps, Headers, HttpMatch, HttpRule, Redirect, RedirectPort, Retries, RuleAction,
+    StringMatch, VirtualService,
 };
 
 use super::cors::cors_policy;
 use super::delegate::FlatRule;
 use super::destination::{destination_backend, effective_weights};
+use super::destination_rule::DestinationRules;
 use super::vs_warning;
 
 /// What the routes are built for: `TranslateRoute` drops matches that do not fit it.
@@ -43,6 +44,19 @@ pub struct Scope<'a> {
     pub resources: &'a Resources,
     pub naming: &'a ClusterNaming,
     pub proxy: &'a Proxy,
+    /// Which DestinationRule, and so which subsets, apply to each destination host.
+    pub destination_rules: &'a DestinationRules,
+}
+
+/// What Envoy answers for a route to a cluster it does not have.
+const NO_CLUSTER: u16 = 503;
+
+/// Why `destination` names a subset cluster the proxy does not have (see
+/// `destination_rule`), if it does.
+fn missing_subset(destination: &Destination, namespace: &str, scope: &Scope<'_>) -> Option<String> {
+    scope
+        .destination_rules
+        .missing_subset(destination, namespace, scope.proxy, &scope.naming.cluster_domain)
 }
 
 /// `BuildHTTPRoutesForVirtualService`: rules in `http[]` order, matches in `match[]`
@@ -140,6 +154,17 @@ fn lower_action(flat: &FlatRule<'_>, scope: &Scope<'_>, diagnostics: &mut Diagno
                     return None;
                 }
             };
+            for mirror in &rule.mirrors {
+                if let Some(why) = missing_subset(&mirror.destination, &vs.meta.namespace, scope) {
+                    // `mirror` is a Destination itself; `mirrors[]` entries hold one.
+                    let field = if mirror.field.ends_with(']') {
+                        format!("{}.destination.subset", mirror.field)
+                    } else {
+                        format!("{}.subset", mirror.field)
+                    };
+                    diagnostics.push(vs_warning(vs, &field, format!("{why}; the mirror is dropped")));
+                }
+            }
             let mut backends = Vec::new();
             for (i, weight) in kept {
                 let d = &destinations[i];
@@ -157,6 +182,14 @@ fn lower_action(flat: &FlatRule<'_>, scope: &Scope<'_>, diagnostics: &mut Diagno
                 backend.filters.extend(header_filters(&rule.headers));
                 if let Some(authority) = rule.rewrite.as_ref().and_then(|r| r.authority.clone()) {
                     backend.filters.push(FilterIr::SetHost(authority));
+                }
+                if let Some(why) = missing_subset(&d.destination, &vs.meta.namespace, scope) {
+                    diagnostics.push(vs_warning(
+                        vs,
+                        &format!("spec.http[{}].route[{i}].destination.subset", flat.rule_index),
+                        why,
+                    ));
+                    backend.filters.push(FilterIr::NoCluster { status: NO_CLUSTER });
                 }
                 backends.push(backend);
             }
@@ -311,14 +344,19 @@ fn route_filters(
         filters.push(FilterIr::Cors(cors_policy(cors)));
     }
     for mirror in rule.mirrors.iter().filter(|m| m.per_million > 0) {
+        let mut backend = destination_backend(
+            &mirror.destination,
+            owner_namespace,
+            scope.proxy.listener_port,
+            scope.resources,
+            scope.naming,
+        );
+        // Envoy drops a mirror to a cluster it does not have (warned in `lower_action`).
+        if missing_subset(&mirror.destination, owner_namespace, scope).is_some() {
+            backend.filters.push(FilterIr::NoCluster { status: NO_CLUSTER });
+        }
         filters.push(FilterIr::Mirror {
-            backend: destination_backend(
-                &mirror.destination,
-                owner_namespace,
-                scope.proxy.listener_port,
-                scope.resources,
-                scope.naming,
-            ),
+            backend,
             per_million: mirror.per_million,
         });
     }

@@ -22,6 +22,7 @@ use crate::resources::{Resources, Service};
 use super::bind::{creation_order, vs_gateways};
 use super::delegate::flatten;
 use super::destination::service_name;
+use super::destination_rule::DestinationRules;
 use super::lower::{Proxy, Scope, lower_rules};
 use super::resolved_hosts;
 
@@ -56,6 +57,7 @@ pub fn apply_mesh_virtual_services(
             }
         }
     }
+    let destination_rules = DestinationRules::new(resources, &naming.cluster_domain);
     for ((ns, name), vs) in owners {
         let Some(service) = resources.service(&ns, &name) else {
             continue;
@@ -75,6 +77,7 @@ pub fn apply_mesh_virtual_services(
                 resources,
                 naming,
                 proxy: &proxy,
+                destination_rules: &destination_rules,
             };
             let entries: Vec<_> = lower_rules(&rules, &scope, diagnostics)
                 .into_iter()

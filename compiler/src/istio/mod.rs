@@ -9,6 +9,7 @@ pub mod bind;
 pub mod cors;
 pub mod delegate;
 pub mod destination;
+pub mod destination_rule;
 pub mod lower;
 pub mod merge;
 pub mod mesh;
@@ -26,6 +27,7 @@ use crate::resources::istio::{IstioGateway, VirtualService};
 use self::bind::{intersect_hosts, served_gateways, virtual_services_for_gateway};
 use self::delegate::flatten;
 use self::destination::resolve_host;
+use self::destination_rule::DestinationRules;
 use self::lower::{Proxy, Scope, lower_rules};
 use self::merge::PortRoutes;
 
@@ -58,6 +60,7 @@ pub fn compile_istio_gateway(
     let proxy_namespace = target.meta.namespace.clone();
     let mut ports: BTreeMap<u32, PortRoutes> = BTreeMap::new();
     let mut cache: BTreeMap<(String, String, u32), Vec<lower::Lowered>> = BTreeMap::new();
+    let destination_rules = DestinationRules::new(resources, &naming.cluster_domain);
     for gateway in served_gateways(target, resources) {
         let gateway_key = gateway.meta.key();
         let bound = virtual_services_for_gateway(&gateway_key, &proxy_namespace, resources);
@@ -83,6 +86,7 @@ pub fn compile_istio_gateway(
                             resources,
                             naming,
                             proxy: &proxy,
+                            destination_rules: &destination_rules,
                         };
                         let rules = flatten(vs, resources, diagnostics);
                         lower_rules(&rules, &scope, diagnostics)

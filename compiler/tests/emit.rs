@@ -591,3 +591,78 @@ fn mesh_and_istio_gateway_targets_select_their_proxies() {
         serde_json::json!(["x-switchyard-cluster", "x-envoy-fault-delay-request"])
     );
 }
+
+#[test]
+fn trace_header_option_turns_traces_on_in_every_plugin_configuration() {
+    // WasmPlugin: the plugin, given this pluginConfig, answers traces.
+    let text = emitted(
+        &[
+            "emit",
+            "wasmplugin",
+            "--url",
+            "oci://x",
+            "--trace-header",
+            "x-sy-trace",
+        ],
+        &[QUICKSTART],
+    );
+    let config = plain(&documents(&text)[0])["spec"]["pluginConfig"].clone();
+    assert_eq!(config["traceHeader"], "x-sy-trace");
+    let plugin = Plugin::from_file(&find_plugin(None).unwrap()).unwrap();
+    let mut vm = plugin
+        .start(VmOptions {
+            plugin_config: config.to_string().into_bytes(),
+            root_id: "switchyard".into(),
+            ..VmOptions::default()
+        })
+        .unwrap();
+    let request = HttpRequest {
+        headers: [
+            (":method", "GET"),
+            (":scheme", "http"),
+            (":authority", "shop.example.com"),
+            (":path", "/healthz"),
+            ("x-sy-trace", "1"),
+        ]
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect(),
+        ..HttpRequest::default()
+    };
+    let exchange = vm.http_request(&request).unwrap();
+    assert!(
+        exchange
+            .response_headers
+            .iter()
+            .any(|(n, v)| n == "x-sy-trace" && v.contains("won=#0[HTTPRoute shop/storefront rule 0 match 0]")),
+        "{:?}",
+        exchange.response_headers
+    );
+    // EnvoyFilter: the JSON form as a StringValue; without the option, raw bytes.
+    let with = emitted(
+        &["emit", "envoyfilter", "--trace-header", "x-sy-trace"],
+        &[QUICKSTART],
+    );
+    assert!(
+        with.contains("google.protobuf.StringValue") && with.contains("traceHeader"),
+        "{with}"
+    );
+    let without = emitted(&["emit", "envoyfilter"], &[QUICKSTART]);
+    assert!(without.contains("google.protobuf.BytesValue") && !without.contains("traceHeader"));
+    // A name the plugin would refuse is refused here first.
+    let err = refused(
+        &[
+            "emit",
+            "wasmplugin",
+            "--url",
+            "oci://x",
+            "--trace-header",
+            "X-Trace",
+        ],
+        &[QUICKSTART],
+    );
+    assert!(
+        err.contains("--trace-header \"X-Trace\": not a lowercase HTTP header name"),
+        "{err}"
+    );
+}

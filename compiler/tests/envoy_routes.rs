@@ -123,6 +123,7 @@ fn options_for(tables: &[RouteTable], endpoints: &[String]) -> BootstrapOptions 
         admin_port: 0,
         proxy_protocol: false,
         observe_timeout: false,
+        trace_header: None,
     }
 }
 

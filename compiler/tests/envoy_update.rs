@@ -174,6 +174,7 @@ fn damaged_program_update_is_refused_and_the_previous_program_keeps_serving() {
         admin_port: 0,
         proxy_protocol: false,
         observe_timeout: false,
+        trace_header: None,
     };
     let mut config = bootstrap(&Program::from_bytes(&first).unwrap(), &options);
     let statics = map_get(&mut config, "static_resources");

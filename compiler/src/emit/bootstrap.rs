@@ -37,6 +37,9 @@ pub struct BootstrapOptions {
     /// engine's upstream can report it: the only timeout Envoy shows the upstream,
     /// `x-envoy-expected-rq-timeout-ms`, is the per-try timeout when that is shorter.
     pub observe_timeout: bool,
+    /// The plugin's `traceHeader`: requests carrying it get a trace of their routing
+    /// decision in the response header of that name. `None`: traces off.
+    pub trace_header: Option<String>,
 }
 
 /// The header the test engine's observer fills with the router's request timeout.
@@ -83,7 +86,11 @@ pub fn bootstrap(program: &Program, options: &BootstrapOptions) -> Node {
 /// The plugin, the fault filter if the program delays requests, the test observer if
 /// asked for, the router.
 fn http_filters(program: &Program, options: &BootstrapOptions) -> Vec<Node> {
-    let mut filters = vec![envoy::wasm_filter(program.as_bytes(), &options.wasm_path)];
+    let mut filters = vec![envoy::wasm_filter(
+        program.as_bytes(),
+        &options.wasm_path,
+        options.trace_header.as_deref(),
+    )];
     if program.features().delays {
         filters.push(envoy::fault_filter());
     }

@@ -27,6 +27,11 @@ Takes compile's inputs and options (-f, --gateway | --istio-gateway | --mesh,
 --cluster-domain, --cluster-template, --routing-header, -q). Output goes to -o PATH
 (written to a temporary file and renamed) or stdout.
 
+--trace-header NAME (wasmplugin, envoyfilter, envoy-bootstrap) turns the plugin's
+request traces on: a request carrying header NAME gets the trace of its routing
+decision in the response header NAME (docs/explain.md). Off by default; pick a name
+clients cannot guess.
+
 Istio resources (--name N, default switchyard; --namespace NS, default the target's).
 Workloads: a Gateway API Gateway's pods by default; an Istio Gateway target needs
 --selector (its spec.selector labels); a mesh target selects its namespace's sidecars.
@@ -122,6 +127,11 @@ fn split_args(args: &[String]) -> Result<(EmitArgs, Vec<String>), String> {
             "--selector" => emit.selector.push(value()?),
             "--target-ref" => emit.plugin.target_refs.push(value()?),
             "--route-only" => emit.route_only = true,
+            "--trace-header" => {
+                let name = value()?;
+                envoy::check_trace_header(&name)?;
+                emit.plugin.trace_header = Some(name);
+            }
             "--endpoint" => emit.endpoint.push(value()?),
             "--endpoints" => emit.endpoints_file.push(value()?),
             "--listen-address" => emit.listen_address = Some(value()?),
@@ -221,6 +231,7 @@ fn render(artifact: &str, program: &Program, emit: &EmitArgs) -> Result<String, 
                 wasm_path: emit.wasm.clone().unwrap_or_else(|| DEFAULT_WASM_PATH.to_string()),
                 selector,
                 route_only: emit.route_only,
+                trace_header: emit.plugin.trace_header.clone(),
             };
             Ok(yaml::documents(&envoyfilters(program, &meta, &options)?))
         }
@@ -276,5 +287,6 @@ fn bootstrap_options(program: &Program, emit: &EmitArgs) -> Result<BootstrapOpti
         admin_port,
         proxy_protocol: false,
         observe_timeout: false,
+        trace_header: emit.plugin.trace_header.clone(),
     })
 }

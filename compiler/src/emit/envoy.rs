@@ -13,6 +13,7 @@ pub const PLUGIN_NAME: &str = "switchyard";
 pub const WASM_FILTER: &str = "envoy.filters.http.wasm";
 const WASM_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
 const BYTES_TYPE: &str = "type.googleapis.com/google.protobuf.BytesValue";
+const STRING_TYPE: &str = "type.googleapis.com/google.protobuf.StringValue";
 /// The only wasm runtime Envoy release builds ship.
 const V8: &str = "envoy.wasm.runtime.v8";
 
@@ -22,11 +23,44 @@ pub fn mirror_header(routing_header: &str, slot: u32) -> String {
     format!("{routing_header}-mirror-{slot}")
 }
 
+/// The plugin's `traceHeader` as the plugin accepts it (plugin/src/config.rs): a
+/// lowercase RFC 9110 token, not a pseudo-header.
+pub fn check_trace_header(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name
+            .bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"!#$%&'*+-.^_`|~".contains(&c));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "--trace-header {name:?}: not a lowercase HTTP header name"
+        ))
+    }
+}
+
+/// The plugin configuration as JSON: `{"bytecode": "<base64>", "traceHeader": "..."}`.
+pub fn plugin_config_json(program_bytes: &[u8], trace_header: &str) -> String {
+    format!(
+        "{{\"bytecode\": \"{}\", \"traceHeader\": \"{trace_header}\"}}",
+        base64::encode(program_bytes)
+    )
+}
+
 /// The `envoy.filters.http.wasm` filter entry running the plugin from `wasm_path`, with
-/// the program as raw bytes (`BytesValue`): the plugin takes raw bytecode as is.
+/// the program as raw bytes (`BytesValue`): the plugin takes raw bytecode as is. With a
+/// `trace_header` (checked by [`check_trace_header`]) the configuration is the JSON form
+/// instead, which turns request traces on.
 /// FAIL_RELOAD: a VM that panics is rebuilt (with backoff) instead of failing every
 /// later request.
-pub fn wasm_filter(program_bytes: &[u8], wasm_path: &str) -> Node {
+pub fn wasm_filter(program_bytes: &[u8], wasm_path: &str, trace_header: Option<&str>) -> Node {
+    let configuration = match trace_header {
+        None => yaml_map! { "@type" => BYTES_TYPE, "value" => base64::encode(program_bytes) },
+        Some(name) => yaml_map! {
+            "@type" => STRING_TYPE,
+            "value" => plugin_config_json(program_bytes, name),
+        },
+    };
     yaml_map! {
         "name" => PLUGIN_NAME,
         "typed_config" => yaml_map! {
@@ -38,10 +72,7 @@ pub fn wasm_filter(program_bytes: &[u8], wasm_path: &str) -> Node {
                 "reload_config" => yaml_map! {
                     "backoff" => yaml_map! { "base_interval" => "0.1s", "max_interval" => "10s" },
                 },
-                "configuration" => yaml_map! {
-                    "@type" => BYTES_TYPE,
-                    "value" => base64::encode(program_bytes),
-                },
+                "configuration" => configuration,
                 "vm_config" => yaml_map! {
                     "vm_id" => PLUGIN_NAME,
                     "runtime" => V8,

@@ -21,6 +21,8 @@ pub struct WasmPluginOptions {
     /// `[GROUP/]KIND/NAME`. Neither this nor `selector`: the compiled Gateway API
     /// Gateway, or every workload of the namespace for a mesh target.
     pub target_refs: Vec<String>,
+    /// The plugin's `traceHeader`; `None`: traces off.
+    pub trace_header: Option<String>,
 }
 
 const PHASES: [&str; 4] = ["UNSPECIFIED_PHASE", "AUTHN", "AUTHZ", "STATS"];
@@ -72,10 +74,11 @@ pub fn wasmplugin(program: &Program, meta: &Metadata, options: &WasmPluginOption
     if let Some(strategy) = &options.fail_strategy {
         spec.push("failStrategy", strategy);
     }
-    spec.push(
-        "pluginConfig",
-        yaml_map! { "bytecode" => base64::encode(program.as_bytes()) },
-    );
+    let mut config = yaml_map! { "bytecode" => base64::encode(program.as_bytes()) };
+    if let Some(name) = &options.trace_header {
+        config.push("traceHeader", name);
+    }
+    spec.push("pluginConfig", config);
     Ok(yaml_map! {
         "apiVersion" => "extensions.istio.io/v1alpha1",
         "kind" => "WasmPlugin",

@@ -103,6 +103,7 @@ impl EnvoyEngine {
             admin_port: 0,
             proxy_protocol: true,
             observe_timeout: true,
+            trace_header: None,
         };
         let dir = WorkDir::new().map_err(|e| format!("cannot create a working directory: {e}"))?;
         let path = dir.path.join("bootstrap.yaml");

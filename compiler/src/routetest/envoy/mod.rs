@@ -9,6 +9,7 @@ pub mod client;
 pub mod echo;
 pub mod http;
 pub mod process;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -43,6 +44,9 @@ pub struct EnvoyEngine {
     clients: Vec<(u32, Client)>,
     /// The listener for ports the program has no listener on.
     unlisted: SocketAddr,
+    /// One client per port that checks the SNI, through the TLS loop (`tls`): requests
+    /// with an SNI go there.
+    tls_clients: Vec<(u32, Client)>,
     process: EnvoyProcess,
     upstreams: Upstreams,
     dir: WorkDir,
@@ -107,8 +111,17 @@ impl EnvoyEngine {
         };
         let dir = WorkDir::new().map_err(|e| format!("cannot create a working directory: {e}"))?;
         let path = dir.path.join("bootstrap.yaml");
-        std::fs::write(&path, config(&program, &options)?.to_yaml())
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        let mut config = config(&program, &options)?;
+        // Requests with an SNI reach the ports that check it over TLS.
+        let tls_ports: Vec<u32> = program
+            .listener_ports()
+            .filter(|&port| !program.tls_hostnames(port).is_empty())
+            .collect();
+        if !tls_ports.is_empty() {
+            let (cert, key) = tls::certificate(&dir.path)?;
+            tls::add_loops(&mut config, &tls_ports, &cert, &key)?;
+        }
+        std::fs::write(&path, config.to_yaml()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         let process = EnvoyProcess::start(envoy, &path, &dir.path)?;
         let bound = bound_listeners(process.admin)?;
         let find = |name: &str| {
@@ -122,9 +135,14 @@ impl EnvoyEngine {
             .listener_ports()
             .map(|port| Ok((port, Client::new(find(&listener_name(port))?, port))))
             .collect::<Result<Vec<_>, String>>()?;
+        let tls_clients = tls_ports
+            .iter()
+            .map(|&port| Ok((port, Client::new(find(&tls::front_name(port))?, port))))
+            .collect::<Result<Vec<_>, String>>()?;
         Ok(EnvoyEngine {
             program,
             clients,
+            tls_clients,
             unlisted: find(UNLISTED)?,
             process,
             upstreams,
@@ -208,12 +226,28 @@ impl Engine for EnvoyEngine {
             self.clients
                 .push((sent.port, Client::new(self.unlisted, sent.port)));
         }
-        let Some((_, client)) = self.clients.iter_mut().find(|(port, _)| *port == sent.port) else {
-            return Err(format!("no connection for port {}", sent.port));
+        // With an SNI, on a port that checks it: through the TLS loop, which takes the
+        // SNI from a header and gives the request its https scheme back. Elsewhere the
+        // SNI cannot change the decision, and the request goes in plaintext.
+        let tls = sent
+            .sni
+            .as_ref()
+            .and_then(|sni| Some((sni, self.tls_clients.iter_mut().find(|(port, _)| *port == sent.port)?)));
+        let (client, through) = match tls {
+            Some((sni, (_, client))) => {
+                let mut through = sent.clone();
+                through.scheme = "http".to_string();
+                through.headers.push((tls::SNI_HEADER.to_string(), sni.clone()));
+                (client, std::borrow::Cow::Owned(through))
+            }
+            None => match self.clients.iter_mut().find(|(port, _)| *port == sent.port) {
+                Some((_, client)) => (client, std::borrow::Cow::Borrowed(sent)),
+                None => return Err(format!("no connection for port {}", sent.port)),
+            },
         };
         let first = self.upstreams.log.len();
         let response = client
-            .send(sent)
+            .send(&through)
             .map_err(|e| format!("{e}\n{}", self.process.log_tail()))?;
         let echoed = response
             .headers
@@ -246,11 +280,12 @@ impl Engine for EnvoyEngine {
                 method: main.method.clone(),
                 authority: main.authority.clone(),
                 path: main.path.clone(),
-                // The observer's header is the harness's, not the proxy's.
+                // The observer's and the TLS loop's headers are the harness's, not the
+                // proxy's.
                 headers: main
                     .headers
                     .iter()
-                    .filter(|(n, _)| n != OBSERVED_TIMEOUT)
+                    .filter(|(n, _)| n != OBSERVED_TIMEOUT && n != tls::SNI_HEADER)
                     .cloned()
                     .collect(),
             }),

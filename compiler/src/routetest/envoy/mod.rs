@@ -121,7 +121,8 @@ impl EnvoyEngine {
             let (cert, key) = tls::certificate(&dir.path)?;
             tls::add_loops(&mut config, &tls_ports, &cert, &key)?;
         }
-        std::fs::write(&path, config.to_yaml()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        std::fs::write(&path, config.to_yaml())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         let process = EnvoyProcess::start(envoy, &path, &dir.path)?;
         let bound = bound_listeners(process.admin)?;
         let find = |name: &str| {
@@ -229,10 +230,12 @@ impl Engine for EnvoyEngine {
         // With an SNI, on a port that checks it: through the TLS loop, which takes the
         // SNI from a header and gives the request its https scheme back. Elsewhere the
         // SNI cannot change the decision, and the request goes in plaintext.
-        let tls = sent
-            .sni
-            .as_ref()
-            .and_then(|sni| Some((sni, self.tls_clients.iter_mut().find(|(port, _)| *port == sent.port)?)));
+        let tls = sent.sni.as_ref().and_then(|sni| {
+            Some((
+                sni,
+                self.tls_clients.iter_mut().find(|(port, _)| *port == sent.port)?,
+            ))
+        });
         let (client, through) = match tls {
             Some((sni, (_, client))) => {
                 let mut through = sent.clone();

@@ -178,9 +178,10 @@ fn undefined_subset_is_a_dangling_reference() {
     let dangling = of_kind(&all, "dangling-reference");
     assert_eq!(dangling.len(), 1, "{all:#?}");
     let message = dangling[0]["message"].as_str().unwrap();
-    assert!(message.contains("subset \"v2\""), "{message}");
+    // The compiler's own warning, which looks the DestinationRule up as Istio does for
+    // the proxy's namespace.
     assert!(
-        message.contains("DestinationRule edge/admin defines [v1]"),
+        message.contains("subset v2 is not defined by DestinationRule edge/admin"),
         "{message}"
     );
 }
@@ -379,5 +380,36 @@ fn newer_mesh_virtual_service_for_a_host_is_reported_as_ignored() {
     assert_eq!(
         merge[0]["related"][0]["what"],
         "VirtualService default/reviews rule 0 match 0"
+    );
+}
+
+#[test]
+fn virtual_service_naming_a_missing_gateway_is_a_dangling_reference() {
+    let manifests = scratch_file(
+        "missing-gateway.yaml",
+        "\
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: public, namespace: edge}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: [\"*/*\"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: typo, namespace: edge}
+spec:
+  hosts: [a.example.com]
+  gateways: [pubic, mesh]
+  http: [{route: [{destination: {host: a.edge.svc.cluster.local}}]}]
+",
+    );
+    let all = findings(&[&manifests], &[]);
+    let dangling = of_kind(&all, "dangling-reference");
+    assert_eq!(dangling.len(), 1, "{all:#?}");
+    let message = dangling[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("names Gateway edge/pubic, which is not in the inputs"),
+        "{message}"
     );
 }

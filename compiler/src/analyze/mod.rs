@@ -9,9 +9,9 @@
 pub mod cli;
 mod cover;
 pub mod finding;
+mod gateway_refs;
 mod passes;
 mod render;
-mod subsets;
 pub mod witness;
 
 use std::collections::BTreeSet;
@@ -129,7 +129,7 @@ pub fn analyze(
         cluster_domain: options.cluster_domain.clone(),
     };
     from_statuses(&resources, &naming, &mut findings);
-    subsets::undefined_subsets(&resources, &options.cluster_domain, &mut findings);
+    gateway_refs::unknown_gateways(&resources, &mut findings);
     findings.sort_by(|a, b| {
         (&a.place.file, a.place.line, a.kind, &a.message).cmp(&(
             &b.place.file,

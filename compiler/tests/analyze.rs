@@ -413,3 +413,17 @@ spec:
         "{message}"
     );
 }
+
+/// docs/analyze.md shows the command's real output on the examples; this keeps it true.
+#[test]
+fn docs_page_shows_the_real_output() {
+    let page = std::fs::read_to_string(root().join("docs/analyze.md")).unwrap();
+    for file in [GATEWAY_API, ISTIO] {
+        let (_, out, _) = switchyard(&["analyze", "-f", file]);
+        let indented: String = out.lines().map(|l| format!("    {l}\n")).collect();
+        assert!(
+            page.contains(&indented),
+            "docs/analyze.md is stale for {file}; now:\n{out}"
+        );
+    }
+}

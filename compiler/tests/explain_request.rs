@@ -245,3 +245,40 @@ fn delegated_rule_is_named_and_located_in_the_delegate() {
         "{out}"
     );
 }
+
+/// docs/explain.md shows the command's real output; this keeps it true.
+#[test]
+fn docs_page_shows_the_real_output() {
+    let page = std::fs::read_to_string(root().join("docs/explain.md")).unwrap();
+    for args in [
+        &[
+            "explain",
+            "-f",
+            QUICKSTART,
+            "--request",
+            "GET http://shop.example.com/api/items?x=1",
+            "-H",
+            "x-canary: false",
+            "-q",
+        ][..],
+        &[
+            "explain",
+            "-f",
+            QUICKSTART,
+            "--format",
+            "line",
+            "--request",
+            "http://shop.example.com/api/items",
+            "-H",
+            "x-canary: false",
+            "-q",
+        ],
+    ] {
+        let (_, out, _) = switchyard(args);
+        let indented: String = out.lines().map(|l| format!("    {l}\n")).collect();
+        assert!(
+            page.contains(&indented),
+            "docs/explain.md is stale for {args:?}; now:\n{out}"
+        );
+    }
+}

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use switchyard_bytecode::Program;
 
 use crate::compile::{
-    CompileOptions, Compiled, DEFAULT_CLUSTER_DOMAIN, DEFAULT_ROUTING_HEADER, Target, compile,
+    CompileOptions, Compiled, DEFAULT_CLUSTER_DOMAIN, DEFAULT_ROUTING_HEADER, Target, compile, compile_inputs,
 };
 use crate::diag::{Diagnostics, Severity};
 use crate::gateway_api::backends::{ClusterNaming, ISTIO_TEMPLATE};
@@ -325,14 +325,7 @@ fn load_and_compile(args: &Args) -> Option<Compiled> {
         eprintln!("switchyard: no manifests given (use -f PATH)");
         return None;
     }
-    let documents = match load_inputs(&args.files) {
-        Ok(documents) => documents,
-        Err(diagnostics) => {
-            print_diagnostics(&diagnostics, false);
-            return None;
-        }
-    };
-    match compile(&documents, &compile_options(args)) {
+    match compile_inputs(&args.files, &compile_options(args)) {
         Ok(compiled) => {
             print_diagnostics(&compiled.diagnostics, args.quiet);
             Some(compiled)

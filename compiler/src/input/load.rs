@@ -9,7 +9,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use crate::diag::{Diagnostic, Diagnostics, Location};
-use crate::input::yaml::{Node, parse_documents};
+use crate::input::yaml::{Node, parse_documents, parse_documents_each};
 
 /// The name used in diagnostics for standard input.
 pub const STDIN_NAME: &str = "<stdin>";
@@ -52,6 +52,45 @@ pub fn load_inputs_with(paths: &[String], stdin: &mut dyn Read) -> Result<Vec<Do
             diagnostics.extend(parse_errors);
             Err(diagnostics)
         }
+    }
+}
+
+/// [`load_inputs`], handing each document to `each` as soon as it is parsed instead of
+/// collecting them: a large input then never holds every YAML tree at once. Every
+/// document is handed over even when some input fails; the caller must discard what it
+/// built from them when this returns `Err`, which carries the same diagnostics as
+/// [`load_inputs`].
+pub fn load_inputs_each(paths: &[String], each: &mut dyn FnMut(Document)) -> Result<(), Diagnostics> {
+    let mut diagnostics = Diagnostics::default();
+    let mut texts = Vec::new();
+    for path in paths {
+        if path == "-" {
+            read_stdin(&mut io::stdin(), &mut texts, &mut diagnostics);
+        } else {
+            read_path(path, &mut texts, &mut diagnostics);
+        }
+    }
+    for (file, text) in texts {
+        let mut index = 0;
+        // Like `load_texts`: a file that does not parse reports only its parse error.
+        let mut item_errors = Vec::new();
+        let parsed = parse_documents_each(&text, &file, &mut |node| {
+            let mut documents = Vec::new();
+            if let Err(diagnostic) = push_document(&file, index, node, &mut documents) {
+                item_errors.push(diagnostic);
+            }
+            index += 1;
+            documents.into_iter().for_each(&mut *each);
+        });
+        match parsed {
+            Ok(()) => item_errors.into_iter().for_each(|d| diagnostics.push(d)),
+            Err(diagnostic) => diagnostics.push(diagnostic),
+        }
+    }
+    if diagnostics.has_errors() {
+        Err(diagnostics)
+    } else {
+        Ok(())
     }
 }
 
@@ -340,6 +379,39 @@ name: three
         let files: Vec<_> = errors.0.iter().map(|d| d.location.file.as_str()).collect();
         assert_eq!(files, ["bad1.yaml", "bad2.yaml"]);
         assert_eq!(errors.0[1].location.line, 2);
+    }
+
+    #[test]
+    fn streaming_hands_over_the_same_documents_and_diagnostics_as_loading() {
+        let dir = TempDir::new();
+        dir.write(
+            "a/one.yaml",
+            b"name: a\n---\nkind: List\napiVersion: v1\nitems: [{name: b}, {name: c}]\n",
+        );
+        dir.write("b.json", b"{\"name\": \"d\"}");
+        let paths = [dir.path()];
+        let loaded = load_inputs(&paths).unwrap();
+        let mut streamed = Vec::new();
+        load_inputs_each(&paths, &mut |d| streamed.push(d)).unwrap();
+        let key = |d: &Document| (d.file.clone(), d.index, d.node.clone());
+        assert_eq!(
+            streamed.iter().map(key).collect::<Vec<_>>(),
+            loaded.iter().map(key).collect::<Vec<_>>()
+        );
+        assert_eq!(names(&streamed), ["a", "b", "c", "d"]);
+
+        // Errors: a bad file reports its parse error only (not the bad List before it),
+        // other files' item errors are kept, read errors come first.
+        dir.write("c/bad.yaml", b"kind: List\nitems: {a: 1}\n---\na: b: c\n");
+        dir.write("c/list.yaml", b"kind: List\nitems: {a: 1}\n");
+        let paths = [
+            format!("{}/c", dir.path()),
+            format!("{}/missing.yaml", dir.path()),
+        ];
+        let loaded = load_inputs(&paths).unwrap_err();
+        let streamed = load_inputs_each(&paths, &mut |_| {}).unwrap_err();
+        assert_eq!(streamed.0, loaded.0);
+        assert_eq!(streamed.0.len(), 3, "{streamed:?}");
     }
 
     #[test]

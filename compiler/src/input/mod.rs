@@ -4,5 +4,5 @@
 pub mod load;
 pub mod yaml;
 
-pub use load::{Document, load_inputs, load_inputs_with, load_texts};
-pub use yaml::{Key, Node, Value, parse_documents};
+pub use load::{Document, load_inputs, load_inputs_each, load_inputs_with, load_texts};
+pub use yaml::{Key, Node, Value, parse_documents, parse_documents_each};

@@ -152,14 +152,26 @@ const MAX_ALIAS_NODES: usize = 1_000_000;
 /// Parses every document in `text`. Empty documents (a trailing `---`, a file of
 /// comments) and documents that are only `null` yield no node.
 pub fn parse_documents(text: &str, file: &str) -> Result<Vec<Node>, Diagnostic> {
+    let mut documents = Vec::new();
+    parse_documents_each(text, file, &mut |node| documents.push(node))?;
+    Ok(documents)
+}
+
+/// [`parse_documents`], handing each document's tree to `each` as soon as it is built,
+/// so that a caller can convert and drop it before the next one is parsed. On an error,
+/// the documents before it have already been handed over.
+pub fn parse_documents_each(text: &str, file: &str, each: &mut dyn FnMut(Node)) -> Result<(), Diagnostic> {
     let mut builder = Builder {
         parser: Parser::new_from_str(text),
         file,
         anchors: HashMap::new(),
         alias_nodes: 0,
     };
-    builder.documents()
+    builder.documents(each)
 }
+
+/// Mappings with fewer keys than this find duplicate keys by a linear search.
+const SMALL_MAPPING: usize = 16;
 
 /// An anchored node, with the size and height that copying it will add.
 struct Anchored {
@@ -178,19 +190,18 @@ struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    fn documents(&mut self) -> Result<Vec<Node>, Diagnostic> {
-        let mut documents = Vec::new();
+    fn documents(&mut self, each: &mut dyn FnMut(Node)) -> Result<(), Diagnostic> {
         loop {
             let (event, span) = self.next()?;
             match event {
                 Event::StreamStart | Event::DocumentEnd | Event::Nothing => {}
-                Event::StreamEnd => return Ok(documents),
+                Event::StreamEnd => return Ok(()),
                 Event::DocumentStart(_) => {
                     self.anchors.clear();
                     let (event, span) = self.next()?;
                     let root = self.node(event, span, 1)?;
                     if !root.is_null() {
-                        documents.push(root);
+                        each(root);
                     }
                 }
                 other => return Err(self.unexpected(&other, span)),
@@ -243,6 +254,9 @@ impl<'a> Builder<'a> {
         loop {
             let (event, span) = self.next()?;
             if event == Event::SequenceEnd {
+                // Vectors grow by doubling from four; trees of 100 000 resources keep
+                // millions of short lists, so return the slack.
+                items.shrink_to_fit();
                 return Ok(items);
             }
             items.push(self.node(event, span, depth + 1)?);
@@ -251,15 +265,29 @@ impl<'a> Builder<'a> {
 
     fn map_entries(&mut self, depth: usize) -> Result<Vec<(Key, Node)>, Diagnostic> {
         let mut entries: Vec<(Key, Node)> = Vec::new();
-        // Key name -> line of its first occurrence, to report duplicates.
+        // Key name -> line of its first occurrence, to report duplicates. Most mappings
+        // have a handful of keys: those are searched directly, and the map is only
+        // built for large ones.
         let mut seen: HashMap<String, u32> = HashMap::new();
         loop {
             let (event, span) = self.next()?;
             if event == Event::MappingEnd {
+                entries.shrink_to_fit();
                 return Ok(entries);
             }
             let key = self.key(event, span, depth)?;
-            if let Some(first) = seen.insert(key.name.clone(), key.line) {
+            let first = if entries.len() < SMALL_MAPPING {
+                entries
+                    .iter()
+                    .find(|(k, _)| k.name == key.name)
+                    .map(|(k, _)| k.line)
+            } else {
+                if seen.is_empty() {
+                    seen.extend(entries.iter().map(|(k, _)| (k.name.clone(), k.line)));
+                }
+                seen.insert(key.name.clone(), key.line)
+            };
+            if let Some(first) = first {
                 return Err(Diagnostic::error(
                     key.location(self.file),
                     format!("duplicate key {:?}: it is also defined at line {first}", key.name),
@@ -527,6 +555,23 @@ mod tests {
         one("a: {x: 1}\nb: {x: 2}\n");
         // Quoting does not make a different key.
         assert_eq!(error("a: 1\n\"a\": 2\n").location.line, 2);
+    }
+
+    #[test]
+    fn duplicate_keys_in_large_mappings_name_both_lines() {
+        // Past SMALL_MAPPING keys the search switches to a hash map: same answer.
+        let mut text: String = (0..40).map(|i| format!("k{i}: {i}\n")).collect();
+        one(&text);
+        text.push_str("k3: again\n");
+        let d = error(&text);
+        assert_eq!(d.location.line, 41);
+        assert!(
+            d.message.contains("\"k3\"") && d.message.contains("line 4"),
+            "{}",
+            d.message
+        );
+        let early: String = (0..40).map(|i| format!("k{}: {i}\n", i.min(20))).collect();
+        assert_eq!(error(&early).location.line, 22, "the first repeat is reported");
     }
 
     #[test]

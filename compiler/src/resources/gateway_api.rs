@@ -378,8 +378,8 @@ impl HttpRoute {
             .iter()
             .map(|h| validate_hostname(h, true))
             .collect::<Read<Vec<_>>>()?;
-        let mut rules = Vec::new();
         let rule_nodes = spec.list("rules")?;
+        let mut rules = Vec::with_capacity(rule_nodes.len().max(1));
         if rule_nodes.len() > 16 {
             return Err(spec.error("at most 16 rules per HTTPRoute"));
         }
@@ -437,7 +437,10 @@ fn read_rule(rule: &Obj<'_>) -> Read<RouteRule> {
     if match_nodes.len() > 64 {
         return Err(rule.error("at most 64 matches per rule"));
     }
+    // Collected vectors start at four slots; a large configuration keeps hundreds of
+    // thousands of one-element ones, so they are trimmed (here and for backendRefs).
     let mut matches = match_nodes.iter().map(read_match).collect::<Read<Vec<_>>>()?;
+    matches.shrink_to_fit();
     if matches.is_empty() {
         // Gateway API: "If no matches are specified, the default is a prefix path match on '/'".
         matches.push(RouteMatch {
@@ -445,11 +448,12 @@ fn read_rule(rule: &Obj<'_>) -> Read<RouteRule> {
             ..RouteMatch::default()
         });
     }
-    let backend_refs = rule
+    let mut backend_refs = rule
         .list("backendRefs")?
         .iter()
         .map(read_backend_ref)
         .collect::<Read<Vec<_>>>()?;
+    backend_refs.shrink_to_fit();
     let filters = read_filters(rule)?;
     let redirects = filters.iter().any(|f| matches!(f, Filter::RequestRedirect(_)));
     if redirects && !backend_refs.is_empty() {

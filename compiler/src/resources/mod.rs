@@ -45,25 +45,42 @@ pub struct Resources {
 
 const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
 
+/// [`Resources::from_documents`] one document at a time, for a caller that parses
+/// documents as a stream and drops each tree once it is read.
+#[derive(Debug, Default)]
+pub struct ResourcesBuilder {
+    resources: Resources,
+    diagnostics: Diagnostics,
+    /// Keyed by (kind, `namespace/name`): a hash map, so that 100 000 resources do not
+    /// cost 10^10 comparisons.
+    seen: HashMap<(String, String), Meta>,
+}
+
+impl ResourcesBuilder {
+    pub fn add(&mut self, document: &Document) {
+        match self.resources.add(document, &mut self.seen) {
+            Ok(Some(note)) => self.diagnostics.push(note),
+            Ok(None) => {}
+            Err(error) => self.diagnostics.push(error),
+        }
+    }
+
+    pub fn finish(mut self) -> (Resources, Diagnostics) {
+        self.resources.sort();
+        (self.resources, self.diagnostics)
+    }
+}
+
 impl Resources {
     /// Converts documents into resources. Kinds Switchyard does not route by are skipped
     /// with a note; invalid resources are errors. Duplicates (same kind, namespace and
     /// name) are errors, since which one wins would depend on file order.
     pub fn from_documents(documents: &[Document]) -> (Resources, Diagnostics) {
-        let mut resources = Resources::default();
-        let mut diagnostics = Diagnostics::default();
-        // Keyed by (kind, `namespace/name`): a hash map, so that 100 000 resources do
-        // not cost 10^10 comparisons.
-        let mut seen: HashMap<(String, String), Meta> = HashMap::new();
+        let mut builder = ResourcesBuilder::default();
         for document in documents {
-            match resources.add(document, &mut seen) {
-                Ok(Some(note)) => diagnostics.push(note),
-                Ok(None) => {}
-                Err(error) => diagnostics.push(error),
-            }
+            builder.add(document);
         }
-        resources.sort();
-        (resources, diagnostics)
+        builder.finish()
     }
 
     fn add(

@@ -201,8 +201,11 @@ impl VirtualService {
             .into_iter()
             .map(|h| h.to_ascii_lowercase())
             .collect();
-        let mut http = Vec::new();
-        for rule in spec.list("http")? {
+        // Vectors sized exactly: growth by doubling left half of every large
+        // configuration's memory as spare capacity.
+        let rule_nodes = spec.list("http")?;
+        let mut http = Vec::with_capacity(rule_nodes.len());
+        for rule in rule_nodes {
             let mut rule = read_rule(&rule)?;
             // Match `gateways` name gateways as the VirtualService's do, resolved in its
             // namespace (`ResolveVirtualServiceShortnames`).
@@ -248,8 +251,9 @@ fn read_rule(rule: &Obj<'_>) -> Read<HttpRule> {
     }
     let action = match actions[0] {
         "route" => {
-            let mut destinations = Vec::new();
-            for d in rule.list("route")? {
+            let destination_nodes = rule.list("route")?;
+            let mut destinations = Vec::with_capacity(destination_nodes.len());
+            for d in destination_nodes {
                 d.check_keys(&["destination", "weight", "headers"], &[])?;
                 destinations.push(RouteDestination {
                     destination: read_destination(&d.require("destination")?)?,
@@ -320,8 +324,9 @@ fn read_rule(rule: &Obj<'_>) -> Read<HttpRule> {
             field: policy.path(),
         });
     }
-    let mut matches = Vec::new();
-    for m in rule.list("match")? {
+    let match_nodes = rule.list("match")?;
+    let mut matches = Vec::with_capacity(match_nodes.len());
+    for m in match_nodes {
         matches.push(read_match(&m)?);
     }
     Ok(HttpRule {

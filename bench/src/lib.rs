@@ -5,6 +5,7 @@
 //!   to hit the first, middle and last rule of a virtual host, or none.
 //! - `compile-bench`, `wasm-bench`: the compiler and plugin measurements.
 
+pub mod configs;
 pub mod generate;
 pub mod model;
 pub mod render;

@@ -17,6 +17,7 @@ pub mod ir;
 pub mod listing;
 mod loader;
 pub mod program;
+mod regex_prefix;
 pub mod wire;
 pub mod writer;
 

@@ -113,11 +113,14 @@ impl Program {
                 self.word(section::TRIE_NODES, node, 3),
             );
             for i in start..start + len {
+                let entry = self.word(section::ENTRY_LISTS, i, 0);
+                // A regex path waits at the node of its literal start; its condition is
+                // the regex, shown among the predicates.
+                if self.has_path_regex(entry) {
+                    continue;
+                }
                 let shown = if prefix.is_empty() { "/" } else { &prefix };
-                paths.push((
-                    self.word(section::ENTRY_LISTS, i, 0),
-                    format!("path prefix {shown}"),
-                ));
+                paths.push((entry, format!("path prefix {shown}")));
             }
             let edges = self.word(section::TRIE_NODES, node, 0);
             for edge in edges..edges + self.word(section::TRIE_NODES, node, 1) {
@@ -129,6 +132,12 @@ impl Program {
             }
         }
         paths
+    }
+
+    fn has_path_regex(&self, entry: u32) -> bool {
+        let start = self.word(section::ENTRIES, entry, 0);
+        (start..start.saturating_add(self.word(section::ENTRIES, entry, 1)))
+            .any(|p| (self.word(section::PREDICATES, p, 0) & 0xFF) as u8 == pred::PATH_REGEX)
     }
 
     fn write_vhost(&self, out: &mut impl Write, vhost: u32) -> fmt::Result {

@@ -294,7 +294,18 @@ impl Writer {
                         .fold(&mut trie, |node, s| node.children.entry(s.clone()).or_default());
                     node.entries.push(id);
                 }
-                PathIr::Regex(_) => regexes.push(id),
+                // A regex path whose matches all start with literal segments waits at
+                // that trie node, so only requests along it try the regex; its
+                // PATH_REGEX predicate decides (see `regex_prefix`).
+                PathIr::Regex(pattern) => match crate::regex_prefix::literal_segments(pattern) {
+                    Some(segments) => {
+                        let node = segments
+                            .iter()
+                            .fold(&mut trie, |node, s| node.children.entry(s.clone()).or_default());
+                        node.entries.push(id);
+                    }
+                    None => regexes.push(id),
+                },
                 PathIr::StringPrefix(prefix) => {
                     // Index under the complete segments; the predicate checks the rest.
                     let complete = prefix.rsplit_once('/').map_or("", |(head, _)| head);

@@ -94,19 +94,32 @@ impl HttpContext for Filter {
             self.send_http_response(500, vec![("x-switchyard-error", "no-program")], None);
             return Action::Pause;
         };
-        let method = self.get_http_request_header(":method").unwrap_or_default();
-        let path = self.get_http_request_header(":path").unwrap_or_default();
-        let authority = self.get_http_request_header(":authority").unwrap_or_default();
-        let scheme = if program.features().scheme {
-            self.get_http_request_header(":scheme").unwrap_or_default()
-        } else {
-            String::new()
-        };
-        // Fetch the header map only when some predicate or filter reads a header.
+        // Every host call costs about a microsecond in Envoy. Fetch the header map only
+        // when some predicate or filter reads a header, and then take the request line
+        // from it too (Envoy's map holds the pseudo-headers): one call instead of four.
         let headers = if program.needs_headers() {
             self.get_http_request_headers()
         } else {
             Vec::new()
+        };
+        let pseudo = |name: &str| -> String {
+            if program.needs_headers() {
+                headers
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            } else {
+                self.get_http_request_header(name).unwrap_or_default()
+            }
+        };
+        let method = pseudo(":method");
+        let path = pseudo(":path");
+        let authority = pseudo(":authority");
+        let scheme = if program.features().scheme {
+            pseudo(":scheme")
+        } else {
+            String::new()
         };
         let port = self.listener_port(&program);
         // The SNI only for programs that check misdirected requests.

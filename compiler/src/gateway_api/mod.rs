@@ -12,7 +12,8 @@ pub mod mesh;
 pub mod misdirected;
 pub mod precedence;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::rc::Rc;
 
 use switchyard_bytecode::ir::{EntryIr, HostPattern, ListenerIr, VhostIr};
 
@@ -27,12 +28,17 @@ use self::lower::{RouteLowering, lower_route_rules};
 use self::misdirected::https_listener_hosts;
 use self::precedence::RouteOrder;
 
+/// A route's entries, lowered once and shared by every vhost it serves.
+type Lowered = Rc<Vec<(RouteOrder, EntryIr)>>;
+
 /// A vhost being built: which listener hostname owns it, and its entries.
 #[derive(Debug, Default)]
 struct Vhost {
     /// The hostname of the listener(s) whose routes it holds (`None`: no hostname).
     owner: Option<String>,
-    entries: Vec<(RouteOrder, EntryIr)>,
+    /// Entries as (the route's lowered entries, index): copied out only when the vhost
+    /// is built, so that a large configuration is never held twice.
+    entries: Vec<(Lowered, usize)>,
 }
 
 /// Builds the listeners of the program for `gateway`.
@@ -72,27 +78,31 @@ pub fn compile_gateway(
         .collect();
 
     // Each route is lowered once, whatever listeners and hostnames it serves.
-    let mut http_lowered: BTreeMap<String, Vec<(RouteOrder, EntryIr)>> = BTreeMap::new();
+    let mut http_lowered: BTreeMap<String, Lowered> = BTreeMap::new();
     for attachment in &attached.http {
         let route = attachment.route;
         http_lowered.entry(route.meta.key()).or_insert_with(|| {
             let mut lowering = RouteLowering::default();
             lower_route_rules(route, resources, naming, diagnostics, &mut lowering);
-            lowering
-                .entries
-                .into_iter()
-                .map(|(p, e)| (RouteOrder::Http(p), e))
-                .collect()
+            Rc::new(
+                lowering
+                    .entries
+                    .into_iter()
+                    .map(|(p, e)| (RouteOrder::Http(p), e))
+                    .collect(),
+            )
         });
     }
-    let mut grpc_lowered: BTreeMap<String, Vec<(RouteOrder, EntryIr)>> = BTreeMap::new();
+    let mut grpc_lowered: BTreeMap<String, Lowered> = BTreeMap::new();
     for attachment in &attached.grpc {
         let route = attachment.route;
         grpc_lowered.entry(route.meta.key()).or_insert_with(|| {
-            lower_grpc_route(route, resources, naming, diagnostics, false)
-                .into_iter()
-                .map(|(p, e)| (RouteOrder::Grpc(p), e))
-                .collect()
+            Rc::new(
+                lower_grpc_route(route, resources, naming, diagnostics, false)
+                    .into_iter()
+                    .map(|(p, e)| (RouteOrder::Grpc(p), e))
+                    .collect(),
+            )
         });
     }
     let claims = attached
@@ -159,18 +169,16 @@ pub fn compile_gateway(
                 "host {pattern} on port {}",
                 listener.port
             );
-            for (order, entry) in entries {
-                let key = (
-                    listener.port,
-                    pattern.clone(),
-                    kind,
-                    meta.key(),
-                    entry.source.rule,
-                    entry.source.match_index,
-                );
-                if placed.insert(key) {
-                    vhost.entries.push((order.clone(), entry.clone()));
-                } // else: attached twice to one listener through two parentRefs
+            // A route attached twice to one listener (through two parentRefs) is
+            // placed once: every entry of a (port, host, route) claim is placed the
+            // first time, so later claims with the same key add nothing.
+            if placed.insert((listener.port, pattern.clone(), kind, meta.key())) {
+                let mut matches = HashSet::new();
+                for (index, (_, entry)) in entries.iter().enumerate() {
+                    if matches.insert((entry.source.rule, entry.source.match_index)) {
+                        vhost.entries.push((Rc::clone(entries), index));
+                    }
+                }
             }
         }
     }
@@ -195,6 +203,8 @@ pub fn compile_gateway(
                 });
         }
     }
+    // Only the vhosts hold lowered entries now: each route's are freed once copied.
+    drop((http_lowered, grpc_lowered));
     let mut sni_hosts = https_listener_hosts(&merged);
     ports
         .into_iter()
@@ -213,11 +223,15 @@ pub fn compile_gateway(
                     .into_iter()
                     .zip(fallbacks)
                     .map(|((host, mut vhost), fallback)| {
-                        vhost.entries.sort_by(|a, b| a.0.cmp(&b.0));
+                        vhost.entries.sort_by(|(a, i), (b, j)| a[*i].0.cmp(&b[*j].0));
                         VhostIr {
                             host,
                             fallback,
-                            entries: vhost.entries.into_iter().map(|(_, e)| e).collect(),
+                            entries: vhost
+                                .entries
+                                .into_iter()
+                                .map(|(list, i)| list[i].1.clone())
+                                .collect(),
                         }
                     })
                     .collect(),

@@ -291,6 +291,10 @@ fn entry(
             }
         }
     };
+    // Entries of a large configuration are many and live until the program is written.
+    let (mut predicates, mut filters) = (predicates, filters);
+    predicates.shrink_to_fit();
+    filters.shrink_to_fit();
     EntryIr {
         path,
         predicates,
@@ -372,7 +376,7 @@ fn route_filters(
             .and_then(|r| r.per_try_timeout_ms)
             .map(|ms| ms.min(u64::from(u32::MAX - 1)) as u32),
     });
-    if let Some(retry) = retry_filter(rule.retries.as_ref()) {
+    if let Some(retry) = retry_filter(rule.retries.as_deref()) {
         filters.push(retry);
     }
 }

@@ -15,6 +15,7 @@ pub mod merge;
 pub mod mesh;
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use switchyard_bytecode::SourceKind;
 use switchyard_bytecode::ir::{ActionIr, EntryIr, ListenerIr, PathIr, PortDerivation, RedirectIr, SourceIr};
@@ -59,7 +60,7 @@ pub fn compile_istio_gateway(
     // visibility and `sourceNamespace`, its labels are the selector's.
     let proxy_namespace = target.meta.namespace.clone();
     let mut ports: BTreeMap<u32, PortRoutes> = BTreeMap::new();
-    let mut cache: BTreeMap<(String, String, u32), Vec<lower::Lowered>> = BTreeMap::new();
+    let mut cache: BTreeMap<(String, String, u32), Rc<Vec<lower::Lowered>>> = BTreeMap::new();
     let destination_rules = DestinationRules::new(resources, &naming.cluster_domain);
     for gateway in served_gateways(target, resources) {
         let gateway_key = gateway.meta.key();
@@ -89,7 +90,9 @@ pub fn compile_istio_gateway(
                             destination_rules: &destination_rules,
                         };
                         let rules = flatten(vs, resources, diagnostics);
-                        lower_rules(&rules, &scope, diagnostics)
+                        let mut lowered = lower_rules(&rules, &scope, diagnostics);
+                        lowered.shrink_to_fit();
+                        Rc::new(lowered)
                     });
                 for host in &shared {
                     routes_here.append(host, &vs.meta.key(), routes, server.https_redirect);
@@ -102,6 +105,8 @@ pub fn compile_istio_gateway(
             }
         }
     }
+    // The vhosts take the cached routes: moved where one host uses them.
+    drop(cache);
     let listeners = ports
         .into_iter()
         .map(|(port, routes)| ListenerIr {

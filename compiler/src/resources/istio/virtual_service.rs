@@ -21,20 +21,21 @@ pub struct VirtualService {
     pub gateway_semantics: bool,
 }
 
-/// One `http[]` entry.
+/// One `http[]` entry. The parts most rules do not have are boxed: a rule is then
+/// 250 bytes instead of 650, which matters with 100 000 of them.
 #[derive(Debug, Clone)]
 pub struct HttpRule {
     pub name: Option<String>,
     /// Empty: matches everything.
     pub matches: Vec<HttpMatch>,
     pub action: RuleAction,
-    pub rewrite: Option<Rewrite>,
-    pub headers: Headers,
+    pub rewrite: Option<Box<Rewrite>>,
+    pub headers: Box<Headers>,
     pub timeout_ms: Option<u64>,
-    pub retries: Option<Retries>,
-    pub fault: Option<Fault>,
+    pub retries: Option<Box<Retries>>,
+    pub fault: Option<Box<Fault>>,
     pub mirrors: Vec<Mirror>,
-    pub cors: Option<Cors>,
+    pub cors: Option<Box<Cors>>,
     pub line: u32,
 }
 
@@ -333,13 +334,25 @@ fn read_rule(rule: &Obj<'_>) -> Read<HttpRule> {
         name: rule.str("name")?.map(str::to_string),
         matches,
         action,
-        rewrite: rule.get("rewrite").map(|r| read_rewrite(&r)).transpose()?,
-        headers: read_headers(rule)?,
+        rewrite: rule
+            .get("rewrite")
+            .map(|r| read_rewrite(&r).map(Box::new))
+            .transpose()?,
+        headers: Box::new(read_headers(rule)?),
         timeout_ms: duration(rule, "timeout")?,
-        retries: rule.get("retries").map(|r| read_retries(&r)).transpose()?,
-        fault: rule.get("fault").map(|f| read_fault(&f)).transpose()?,
+        retries: rule
+            .get("retries")
+            .map(|r| read_retries(&r).map(Box::new))
+            .transpose()?,
+        fault: rule
+            .get("fault")
+            .map(|f| read_fault(&f).map(Box::new))
+            .transpose()?,
         mirrors,
-        cors: rule.get("corsPolicy").map(|c| read_cors(&c)).transpose()?,
+        cors: rule
+            .get("corsPolicy")
+            .map(|c| read_cors(&c).map(Box::new))
+            .transpose()?,
         line: rule.node.line,
     })
 }

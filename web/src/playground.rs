@@ -263,9 +263,9 @@ impl Playground {
     }
 
     /// Evaluates one request against the last program compiled. The request:
-    /// `{method, scheme, host, port, path, headers, seed}`, every field optional
-    /// (GET, http, the target's first port, `/`); `headers` an object or a list of
-    /// `[name, value]` pairs.
+    /// `{method, scheme, host, port, path, headers, sni, seed}`, every field optional
+    /// (GET, http, the target's first port, `/`, no TLS); `headers` an object or a list
+    /// of `[name, value]` pairs; `sni` the TLS server name.
     pub fn evaluate(&self, request: &Value) -> Value {
         let Some(loaded) = &self.loaded else {
             return json!({"ok": false, "error": "nothing compiled: compile the manifests first"});
@@ -301,6 +301,7 @@ impl Playground {
                                 "host": c.request.host,
                                 "path": c.request.path,
                                 "headers": c.request.headers,
+                                "sni": c.request.sni,
                             },
                             "expect": expect_json(&c.expect),
                         })
@@ -532,6 +533,7 @@ fn evaluate(loaded: &Loaded, request: &Value) -> Result<Value, String> {
             "port": sent.port,
             "path": sent.path,
             "headers": pairs_json(&sent.headers),
+            "sni": sent.sni,
         },
         "status": observed.status,
         "outcome": outcome,

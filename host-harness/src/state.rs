@@ -79,6 +79,9 @@ pub struct HostState {
     pub vm_config: Vec<u8>,
     pub plugin_config: Vec<u8>,
     pub properties: HashMap<String, Vec<u8>>,
+    /// Every property path the guest read, in order (so tests can check that a filter
+    /// asks Envoy only for what it needs).
+    pub property_reads: Vec<String>,
     pub now_nanos: u64,
     pub rng: Rng,
     pub logs: Vec<LogLine>,
@@ -115,6 +118,7 @@ impl HostState {
             now_nanos: options.now_nanos,
             rng: Rng(options.random_seed),
             logs: Vec::new(),
+            property_reads: Vec::new(),
             stdio_pending: [Vec::new(), Vec::new()],
             access: Access::default(),
             stream: Stream::default(),

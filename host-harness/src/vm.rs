@@ -272,6 +272,11 @@ impl Vm {
         &self.store.data().logs
     }
 
+    /// The property paths the guest has read so far (segments joined by `.`), in order.
+    pub fn property_reads(&self) -> &[String] {
+        &self.store.data().property_reads
+    }
+
     pub fn take_logs(&mut self) -> Vec<LogLine> {
         self.log_mark = 0;
         std::mem::take(&mut self.store.data_mut().logs)

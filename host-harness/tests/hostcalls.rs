@@ -222,6 +222,11 @@ fn properties_come_from_the_options_table() {
         messages(&vm),
         ["0", "req-42", "0", "switchyard", "1", "0", "0", "set"]
     );
+    // Every read is recorded, found or not, with its path joined by dots.
+    assert_eq!(
+        vm.property_reads(),
+        ["request.id", "plugin_root_id", "request.nope", "filter.x"]
+    );
 }
 
 #[test]

@@ -87,6 +87,7 @@ fn get_property(
     let mut value = Vec::new();
     let code = with_memory(&mut caller, |mem, state| {
         let key = property_key(slice(mem, path_ptr, path_len)?);
+        state.property_reads.push(key.clone());
         value = state.properties.get(&key).ok_or(status::NOT_FOUND)?.clone();
         Ok(status::OK)
     });

@@ -111,3 +111,41 @@ fn plugin_never_reads_the_sni_for_programs_that_do_not_check_it() {
         vm.property_reads()
     );
 }
+
+/// `explain` says why a request got 421: the same evaluation, seen by the tracer.
+#[test]
+fn explain_names_a_misdirected_request() {
+    use switchyard_bytecode::Program;
+    use switchyard_compiler::routetest::engine::SentRequest;
+    use switchyard_compiler::trace::trace_request;
+
+    let bytes = program(
+        &[
+            "corpus/gateway-api/base/manifests.yaml",
+            "corpus/gateway-api/extended/httproute-https-listener-detect-misdirected-requests/manifests.yaml",
+        ],
+        Target::Gateway(Some(
+            "gateway-conformance-infra/same-namespace-with-https-listener".into(),
+        )),
+    );
+    let program = Program::from_bytes(&bytes).unwrap();
+    let sent = SentRequest {
+        port: 443,
+        method: "GET".into(),
+        scheme: "https".into(),
+        authority: "second-example.org".into(),
+        path: "/detect-misdirected-requests".into(),
+        headers: Vec::new(),
+        sni: Some("example.org".into()),
+    };
+    let text = trace_request(&program, None, &sent, 0).to_string();
+    assert!(text.contains("(TLS server name example.org)"), "{text}");
+    assert!(
+        text.contains("misdirected: the Host belongs to another HTTPS listener"),
+        "{text}"
+    );
+    assert!(
+        text.contains("decision  reply 421 (misdirected request)"),
+        "{text}"
+    );
+}

@@ -33,6 +33,9 @@ pub struct RequestView {
     pub authority: String,
     pub path: String,
     pub headers: Vec<(String, String)>,
+    /// The TLS server name, for a request over TLS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sni: Option<String>,
 }
 
 /// One virtual host searched.
@@ -224,6 +227,7 @@ pub fn trace_request(
             authority: sent.authority.clone(),
             path: sent.path.clone(),
             headers: sent.headers.clone(),
+            sni: sent.sni.clone(),
         },
         listener: trace.listener.flatten().map(|l| program.listener_port(l)),
         vhosts,

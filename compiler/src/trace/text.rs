@@ -15,6 +15,9 @@ impl fmt::Display for TraceReport {
         for (name, value) in &r.headers {
             writeln!(f, "          {name}: {value}")?;
         }
+        if let Some(sni) = &r.sni {
+            writeln!(f, "          (TLS server name {sni})")?;
+        }
         match self.listener {
             Some(port) => writeln!(f, "listener  :{port} (the request's port)")?,
             None => writeln!(f, "listener  none on port {}: 404", r.port)?,
@@ -26,10 +29,17 @@ impl fmt::Display for TraceReport {
             }
         }
         if self.listener.is_some() && self.vhosts.is_empty() {
-            writeln!(
-                f,
-                "vhost     none: no hostname of the listener serves this host and it has no catch-all"
-            )?;
+            if self.decision.rule.is_none() && self.decision.status == Some(421) {
+                writeln!(
+                    f,
+                    "vhost     none: misdirected: the Host belongs to another HTTPS listener on this port than the TLS server name selected"
+                )?;
+            } else {
+                writeln!(
+                    f,
+                    "vhost     none: no hostname of the listener serves this host and it has no catch-all"
+                )?;
+            }
         }
         let d = &self.decision;
         match d.kind {
@@ -48,6 +58,7 @@ impl fmt::Display for TraceReport {
             )?,
             _ => {
                 let why = match (&d.rule, d.status) {
+                    (None, Some(421)) => " (misdirected request)",
                     (None, _) => " (no rule matched)",
                     (Some(_), Some(500)) if !d.backends.is_empty() => " (the backend picked did not resolve)",
                     (Some(_), Some(500)) => " (the rule has no backend that resolves)",

@@ -16,10 +16,12 @@ use super::lower::Lowered;
 /// configuration is not held twice.
 #[derive(Debug, Default)]
 pub struct PortRoutes {
-    /// host -> (routes of each VirtualService, VirtualServices already appended,
-    /// httpsRedirect).
-    hosts: BTreeMap<String, (Vec<Rc<Vec<Lowered>>>, Vec<String>, bool)>,
+    hosts: BTreeMap<String, HostRoutes>,
 }
+
+/// One host's routes: those of each VirtualService, the VirtualServices already
+/// appended, and whether a server asks for httpsRedirect.
+type HostRoutes = (Vec<Rc<Vec<Lowered>>>, Vec<String>, bool);
 
 impl PortRoutes {
     /// Appends the routes of VirtualService `vs_key` to `host` (once per

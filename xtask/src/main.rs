@@ -13,6 +13,7 @@
 //! - `cargo xtask web [--port N]`: build the browser and Node.js packages (web/) and serve
 //!   the playground on 127.0.0.1; `cargo xtask web-build` only builds them.
 
+mod wasm_opt;
 mod web;
 
 use std::path::{Path, PathBuf};
@@ -21,8 +22,11 @@ use std::process::{Command, ExitCode};
 const WASM_TARGET: &str = "wasm32-wasip1";
 const PLUGIN_PACKAGE: &str = "switchyard-plugin";
 const PLUGIN_FILE: &str = "switchyard_plugin.wasm";
-/// The module must stay small: Istio ships it to every proxy. Checked on every test run.
-const PLUGIN_SIZE_BUDGET: u64 = 300 * 1024;
+/// The module must stay small: Istio ships it to every proxy. Checked on every test run:
+/// the first budget after `wasm-opt -Oz`, the second when wasm-opt is not installed.
+/// Measured in BENCHMARKS.md.
+const PLUGIN_SIZE_BUDGET: u64 = 235 * 1024;
+const PLUGIN_SIZE_BUDGET_WITHOUT_WASM_OPT: u64 = 280 * 1024;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -124,15 +128,26 @@ fn build_plugin() -> Result<PathBuf, String> {
     if !module.is_file() {
         return Err(format!("the build did not produce {}", module.display()));
     }
+    match wasm_opt::find() {
+        Some(tool) => wasm_opt::optimize(&tool, &module)?,
+        None => eprintln!(
+            "note: wasm-opt not found (set WASM_OPT or put Binaryen's wasm-opt on PATH); the module is not size-optimized"
+        ),
+    }
     Ok(module)
 }
 
 fn check_plugin_size(module: &Path) -> Result<(), String> {
     let size = std::fs::metadata(module).map_err(|e| e.to_string())?.len();
-    eprintln!("plugin module: {} bytes (budget {PLUGIN_SIZE_BUDGET})", size);
-    if size > PLUGIN_SIZE_BUDGET {
+    let budget = if wasm_opt::find().is_some() {
+        PLUGIN_SIZE_BUDGET
+    } else {
+        PLUGIN_SIZE_BUDGET_WITHOUT_WASM_OPT
+    };
+    eprintln!("plugin module: {size} bytes (budget {budget})");
+    if size > budget {
         return Err(format!(
-            "{} is {size} bytes, over the {PLUGIN_SIZE_BUDGET}-byte budget",
+            "{} is {size} bytes, over the {budget}-byte budget",
             module.display()
         ));
     }

@@ -355,6 +355,7 @@ impl PluginTrace {
 }
 
 /// `... won=#12[...] ...` → `Some(Some(12))`; `won=none` → `Some(None)`.
+#[cfg(any(test, feature = "wasm-engine"))]
 fn parse_winner(trace: &str) -> Option<Option<u32>> {
     let won = trace.split(' ').find_map(|part| part.strip_prefix("won="))?;
     if won == "none" {

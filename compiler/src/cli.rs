@@ -11,7 +11,6 @@ use crate::compile::{
     CompileOptions, Compiled, DEFAULT_CLUSTER_DOMAIN, DEFAULT_ROUTING_HEADER, Target, compile, compile_inputs,
 };
 use crate::diag::{Diagnostics, Severity};
-use crate::gateway_api::backends::{ClusterNaming, ISTIO_TEMPLATE};
 use crate::input::load_inputs;
 use crate::resources::Resources;
 use crate::routetest::{self, EngineKind, TestOptions};
@@ -447,14 +446,7 @@ fn cmd_check(args: &Args) -> i32 {
     if failed {
         return 2;
     }
-    let naming = ClusterNaming {
-        template: options
-            .cluster_template
-            .clone()
-            .unwrap_or_else(|| ISTIO_TEMPLATE.to_string()),
-        cluster_domain: options.cluster_domain.clone(),
-    };
-    let statuses = route_statuses(&resources, &naming);
+    let statuses = route_statuses(&resources, &options.naming());
     if json {
         let mut report = render_json(&statuses);
         report["targets"] = serde_json::json!(summaries);

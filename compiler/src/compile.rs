@@ -44,6 +44,19 @@ pub struct CompileOptions {
     pub routing_header: String,
 }
 
+impl CompileOptions {
+    /// How backends become Envoy cluster names under these options.
+    pub fn naming(&self) -> ClusterNaming {
+        ClusterNaming {
+            template: self
+                .cluster_template
+                .clone()
+                .unwrap_or_else(|| ISTIO_TEMPLATE.to_string()),
+            cluster_domain: self.cluster_domain.clone(),
+        }
+    }
+}
+
 impl Default for CompileOptions {
     fn default() -> Self {
         CompileOptions {
@@ -106,13 +119,7 @@ fn compile_resources(
     {
         return fail(diagnostics, message);
     }
-    let naming = ClusterNaming {
-        template: options
-            .cluster_template
-            .clone()
-            .unwrap_or_else(|| ISTIO_TEMPLATE.to_string()),
-        cluster_domain: options.cluster_domain.clone(),
-    };
+    let naming = options.naming();
     let (target, listeners, default_port) = match &options.target {
         Target::Gateway(wanted) => {
             let gateway = match find_gateway(&resources, wanted.as_deref()) {

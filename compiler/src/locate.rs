@@ -24,45 +24,44 @@ impl<'r> Locator<'r> {
     /// behind them (e.g. a Service's default mesh route).
     pub fn locate(&self, source: &SourceInfo<'_>) -> Option<Location> {
         let (rule, index) = (source.rule as usize, source.match_index as usize);
-        let (meta, line): (&Meta, Option<u32>) = match source.kind {
+        // Each kind: the resource, and (rule line, its match lines) of the rule.
+        let (meta, lines): (&Meta, Option<(u32, Vec<u32>)>) = match source.kind {
             SourceKind::HttpRoute => {
                 let route = self.find(&self.resources.http_routes, |r| &r.meta, source)?;
-                let line = route.rules.get(rule).map(|r| {
-                    r.matches
-                        .get(index)
-                        .map(|m| m.line)
-                        .filter(|&l| l > 0)
-                        .unwrap_or(r.line)
-                });
-                (&route.meta, line)
+                let lines = route
+                    .rules
+                    .get(rule)
+                    .map(|r| (r.line, r.matches.iter().map(|m| m.line).collect()));
+                (&route.meta, lines)
             }
             SourceKind::GrpcRoute => {
                 let route = self.find(&self.resources.grpc_routes, |r| &r.meta, source)?;
-                let line = route.rules.get(rule).map(|r| {
-                    r.matches
-                        .get(index)
-                        .map(|m| m.line)
-                        .filter(|&l| l > 0)
-                        .unwrap_or(r.line)
-                });
-                (&route.meta, line)
+                let lines = route
+                    .rules
+                    .get(rule)
+                    .map(|r| (r.line, r.matches.iter().map(|m| m.line).collect()));
+                (&route.meta, lines)
             }
             SourceKind::VirtualService => {
                 let vs = self.find(&self.resources.virtual_services, |v| &v.meta, source)?;
-                let line = vs.http.get(rule).map(|r| {
-                    r.matches
-                        .get(index)
-                        .map(|m| m.line)
-                        .filter(|&l| l > 0)
-                        .unwrap_or(r.line)
-                });
-                (&vs.meta, line)
+                let lines = vs
+                    .http
+                    .get(rule)
+                    .map(|r| (r.line, r.matches.iter().map(|m| m.line).collect()));
+                (&vs.meta, lines)
             }
             SourceKind::Unknown => return None,
         };
+        // The match's line, else the rule's, else the resource's.
+        let line = lines
+            .and_then(|(rule_line, matches)| {
+                matches.get(index).copied().filter(|&l| l > 0).or(Some(rule_line))
+            })
+            .filter(|&l| l > 0)
+            .unwrap_or(meta.line);
         Some(Location {
             file: meta.file.clone(),
-            line: line.filter(|&l| l > 0).unwrap_or(meta.line),
+            line,
             column: 0,
         })
     }

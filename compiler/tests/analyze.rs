@@ -3,8 +3,13 @@
 //! ends; its text, JSON and SARIF forms; its exit status; and that every witness, replayed
 //! through `switchyard explain --request`, does what the finding says.
 
+#[path = "support/binary.rs"]
+#[allow(dead_code)]
+mod binary;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use self::binary::{Scratch, switchyard_in};
 
 use serde_json::Value;
 
@@ -15,25 +20,10 @@ fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Runs `switchyard` from the repository root; returns (exit status, stdout, stderr).
 fn switchyard(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_switchyard"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("switchyard runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-fn scratch_file(name: &str, text: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("switchyard-analyze-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path.display().to_string()
+    let run = switchyard_in(Some(&root()), args);
+    (run.code, run.stdout, run.stderr)
 }
 
 const GATEWAY_API: &str = "examples/analysis/gateway-api.yaml";
@@ -208,7 +198,8 @@ fn clean_configuration_has_no_routing_findings() {
 
 #[test]
 fn http_and_grpc_routes_claiming_one_hostname_conflict() {
-    let manifests = scratch_file(
+    let dir = Scratch::new("analyze");
+    let manifests = dir.write(
         "conflict.yaml",
         "\
 apiVersion: gateway.networking.k8s.io/v1
@@ -385,7 +376,8 @@ fn newer_mesh_virtual_service_for_a_host_is_reported_as_ignored() {
 
 #[test]
 fn virtual_service_naming_a_missing_gateway_is_a_dangling_reference() {
-    let manifests = scratch_file(
+    let dir = Scratch::new("analyze");
+    let manifests = dir.write(
         "missing-gateway.yaml",
         "\
 apiVersion: networking.istio.io/v1

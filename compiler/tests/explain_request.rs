@@ -2,8 +2,13 @@
 //! the listener and vhost, every rule passed over with the condition that failed and the
 //! request's value, and the winner with its file and line; on both front ends.
 
+#[path = "support/binary.rs"]
+#[allow(dead_code)]
+mod binary;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use self::binary::{Scratch, switchyard_in};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -14,27 +19,11 @@ fn root() -> PathBuf {
 
 /// Runs `switchyard` from the repository root; returns (exit status, stdout, stderr).
 fn switchyard(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_switchyard"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("switchyard runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let run = switchyard_in(Some(&root()), args);
+    (run.code, run.stdout, run.stderr)
 }
 
 const QUICKSTART: &str = "examples/quickstart/manifests.yaml";
-
-fn scratch_file(name: &str, text: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("switchyard-explain-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path.display().to_string()
-}
 
 #[test]
 fn trace_lists_rules_passed_over_with_the_failing_condition_and_the_request_value() {
@@ -146,7 +135,8 @@ fn trace_of_a_route_test_case_uses_its_target_and_request() {
 
 #[test]
 fn trace_through_istio_virtual_service_points_at_the_match_line() {
-    let manifests = scratch_file(
+    let dir = Scratch::new("explain");
+    let manifests = dir.write(
         "istio.yaml",
         "\
 apiVersion: networking.istio.io/v1

@@ -20,7 +20,7 @@ use switchyard_bytecode::Program;
 
 use crate::compile::{CompileOptions, Target, compile};
 use crate::diag::{Diagnostic, Diagnostics, Severity};
-use crate::gateway_api::backends::{ClusterNaming, ISTIO_TEMPLATE};
+use crate::gateway_api::backends::ClusterNaming;
 use crate::input::Document;
 use crate::locate::Locator;
 use crate::resources::Resources;
@@ -121,14 +121,7 @@ pub fn analyze(
             passes::dropped_mesh_virtual_services(&cx, namespace, &mut findings);
         }
     }
-    let naming = ClusterNaming {
-        template: options
-            .cluster_template
-            .clone()
-            .unwrap_or_else(|| ISTIO_TEMPLATE.to_string()),
-        cluster_domain: options.cluster_domain.clone(),
-    };
-    from_statuses(&resources, &naming, &mut findings);
+    from_statuses(&resources, &options.naming(), &mut findings);
     gateway_refs::unknown_gateways(&resources, &mut findings);
     findings.sort_by(|a, b| {
         (&a.place.file, a.place.line, a.kind, &a.message).cmp(&(

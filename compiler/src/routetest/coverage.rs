@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
-use switchyard_bytecode::{Program, Request, Scratch};
+use switchyard_bytecode::{Program, Scratch};
 
 use crate::compile::compile;
 use crate::diag::{Diagnostic, Diagnostics, Location, Severity};
@@ -452,17 +452,7 @@ pub fn measure(options: &TestOptions) -> Result<Coverage, Diagnostics> {
 
 /// The entry the evaluator picks for `sent` (the random draw does not take part).
 fn native_winner(program: &Program, sent: &super::engine::SentRequest, scratch: &mut Scratch) -> Option<u32> {
-    let request = Request {
-        port: sent.port,
-        authority: &sent.authority,
-        method: &sent.method,
-        path: &sent.path,
-        scheme: &sent.scheme,
-        headers: &sent.headers,
-        sni: sent.sni.as_deref(),
-        random: 0,
-    };
-    program.evaluate(&request, scratch).entry
+    program.evaluate(&sent.view(0), scratch).entry
 }
 
 /// `switchyard test --coverage [--coverage-min PCT]`: runs the cases as `test` does,

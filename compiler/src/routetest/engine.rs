@@ -23,6 +23,23 @@ pub struct SentRequest {
     pub sni: Option<String>,
 }
 
+impl SentRequest {
+    /// The evaluator's view of the request, with the random draw that picks among
+    /// weighted backends.
+    pub fn view(&self, random: u64) -> Request<'_> {
+        Request {
+            port: self.port,
+            authority: &self.authority,
+            method: &self.method,
+            path: &self.path,
+            scheme: &self.scheme,
+            headers: &self.headers,
+            random,
+            sni: self.sni.as_deref(),
+        }
+    }
+}
+
 /// What the client and the backends saw.
 #[derive(Debug, Clone, Default)]
 pub struct Observed {
@@ -108,16 +125,7 @@ impl NativeEngine {
 impl Engine for NativeEngine {
     fn send(&mut self, sent: &SentRequest) -> Result<Observed, String> {
         let random = self.next_random();
-        let request = Request {
-            port: sent.port,
-            authority: &sent.authority,
-            method: &sent.method,
-            path: &sent.path,
-            scheme: &sent.scheme,
-            headers: &sent.headers,
-            random,
-            sni: sent.sni.as_deref(),
-        };
+        let request = sent.view(random);
         let decision = self.program.evaluate(&request, &mut self.scratch);
         let plan = self.program.plan(&decision, &request);
         // What the proxy does with the plan, as the plugin makes Envoy do it.

@@ -9,7 +9,7 @@ pub mod request;
 mod text;
 
 use serde::Serialize;
-use switchyard_bytecode::{HeaderEdit, HeaderOp, Outcome, Program, Request, Scratch, Trace};
+use switchyard_bytecode::{HeaderEdit, HeaderOp, Outcome, Program, Scratch, Trace};
 
 use crate::locate::Locator;
 use crate::routetest::engine::SentRequest;
@@ -84,23 +84,10 @@ pub struct DecisionView {
 /// The one-line trace the plugin answers in its debug header (`traceHeader`), for the
 /// same request.
 pub fn trace_line(program: &Program, sent: &SentRequest, random: u64) -> String {
-    let request = request_view(sent, random);
+    let request = sent.view(random);
     let mut trace = Trace::default();
     let decision = program.evaluate_observed(&request, &mut Scratch::new(), &mut trace);
     program.trace_line(&trace, &decision)
-}
-
-fn request_view(sent: &SentRequest, random: u64) -> Request<'_> {
-    Request {
-        port: sent.port,
-        authority: &sent.authority,
-        method: &sent.method,
-        path: &sent.path,
-        scheme: &sent.scheme,
-        headers: &sent.headers,
-        random,
-        sni: sent.sni.as_deref(),
-    }
 }
 
 /// Traces `sent` through `program`; `random` picks among weighted backends, as the
@@ -111,7 +98,7 @@ pub fn trace_request(
     sent: &SentRequest,
     random: u64,
 ) -> TraceReport {
-    let request = request_view(sent, random);
+    let request = sent.view(random);
     let mut trace = Trace::default();
     let decision = program.evaluate_observed(&request, &mut Scratch::new(), &mut trace);
     let plan = program.plan(&decision, &request);

@@ -295,3 +295,100 @@ fn plugin_trace_header_equals_explain_line_trace() {
         );
     }
 }
+
+/// A program with timeouts and retries on one rule and none on another, with or without
+/// a header condition (so the plugin fetches the header map, or not).
+fn controls_program(header_condition: bool) -> Vec<u8> {
+    let condition = if header_condition {
+        "\n    - headers: [{name: x-team, value: a}]\n      path: {type: PathPrefix, value: /team}"
+    } else {
+        ""
+    };
+    let manifests = format!(
+        "\
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: gw, namespace: ns}}
+spec:
+  gatewayClassName: x
+  listeners: [{{name: http, port: 80, protocol: HTTP}}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: r, namespace: ns}}
+spec:
+  parentRefs: [{{name: gw}}]
+  rules:
+  - matches:
+    - path: {{type: PathPrefix, value: /slow}}{condition}
+    timeouts: {{request: 5s}}
+    retry: {{attempts: 3, codes: [503]}}
+    backendRefs: [{{name: svc, port: 80}}]
+  - backendRefs: [{{name: svc, port: 80}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: svc, namespace: ns}}
+spec: {{ports: [{{port: 80}}]}}
+"
+    );
+    let path = std::env::temp_dir().join(format!(
+        "switchyard-controls-{}-{header_condition}.yaml",
+        std::process::id()
+    ));
+    std::fs::write(&path, manifests).unwrap();
+    let documents = load_inputs(&[path.display().to_string()]).expect("loads");
+    let _ = std::fs::remove_file(&path);
+    compile(&documents, &CompileOptions::default())
+        .expect("compiles")
+        .bytes
+}
+
+#[test]
+fn client_router_controls_never_reach_the_router() {
+    let spoofed = [
+        ("x-envoy-upstream-rq-timeout-ms", "1"),
+        ("x-envoy-upstream-rq-per-try-timeout-ms", "1"),
+        ("x-envoy-max-retries", "99"),
+        ("x-envoy-retry-on", "5xx"),
+        ("x-envoy-retriable-status-codes", "404"),
+    ];
+    for header_condition in [false, true] {
+        let mut vm = start(&controls_program(header_condition));
+        // A rule without timeout or retry: every control the client sent is gone.
+        let exchange = vm
+            .http_request(&request("a.example", "/other", &spoofed))
+            .unwrap();
+        let forwarded = exchange.upstream_request.expect("forwarded");
+        for (name, _) in spoofed {
+            assert!(
+                forwarded.iter().all(|(n, _)| n != name),
+                "{name} reached the router (header map fetched: {header_condition}): {forwarded:?}"
+            );
+        }
+        // A rule with them: the program's values replace the client's.
+        let exchange = vm.http_request(&request("a.example", "/slow", &spoofed)).unwrap();
+        let forwarded = exchange.upstream_request.expect("forwarded");
+        let value = |name: &str| forwarded.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+        assert_eq!(value("x-envoy-upstream-rq-timeout-ms"), Some("5000"));
+        assert_eq!(value("x-envoy-max-retries"), Some("3"));
+        assert_eq!(value("x-envoy-retriable-status-codes"), Some("503"));
+        assert_eq!(value("x-envoy-upstream-rq-per-try-timeout-ms"), None);
+    }
+}
+
+#[test]
+fn router_controls_the_client_did_not_send_cost_no_host_call_when_the_header_map_was_read() {
+    // The program reads headers (a header condition), so the plugin knows what the
+    // client sent: on a rule without timeout or retry, only the routing header is
+    // written; without the map it must clear each control blindly.
+    let mut vm = start(&controls_program(true));
+    let exchange = vm.http_request(&request("a.example", "/other", &[])).unwrap();
+    assert_eq!(exchange.request_header_writes, 1, "only the routing header");
+    let mut vm = start(&controls_program(false));
+    let exchange = vm.http_request(&request("a.example", "/other", &[])).unwrap();
+    assert_eq!(
+        exchange.request_header_writes, 6,
+        "routing header and five blind clears (timeout, per-try timeout, retries, retry-on, codes)"
+    );
+}

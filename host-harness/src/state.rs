@@ -48,6 +48,8 @@ pub struct Stream {
     /// acts on once the callback has returned (Envoy defers it the same way).
     pub local_reply_pending: bool,
     pub route_cache_cleared: bool,
+    /// Request-header mutations the guest made (host calls that write the map).
+    pub request_header_writes: u32,
 }
 
 /// The deterministic generator behind WASI `random_get` (SplitMix64).
@@ -161,6 +163,7 @@ impl HostState {
         match map_type {
             map::REQUEST_HEADERS if self.access.request_headers == MapAccess::ReadWrite => {
                 stream.route_cache_cleared = true;
+                stream.request_header_writes += 1;
                 Ok(&mut stream.request_headers)
             }
             map::RESPONSE_HEADERS if self.access.response_headers == MapAccess::ReadWrite => stream

@@ -150,6 +150,7 @@ impl Vm {
                 .unwrap_or_default(),
             response_action,
             route_cache_cleared: stream.route_cache_cleared,
+            request_header_writes: stream.request_header_writes,
         })
     }
 

@@ -76,6 +76,9 @@ pub struct HttpExchange {
     /// A request-header mutation (ABI 0.2.1 clears Envoy's route cache on
     /// each) or a call of the `clear_route_cache` foreign function happened.
     pub route_cache_cleared: bool,
+    /// How many request-header mutations the guest made: each is a host call, which
+    /// costs Envoy about a microsecond, so tests can pin how few a request needs.
+    pub request_header_writes: u32,
 }
 
 /// A `proxy_send_local_response` call, as the guest made it.

@@ -58,29 +58,38 @@ impl Filter {
     }
 
     /// Sets the headers Envoy's router reads for the controls the program uses, and
-    /// clears them when this request has none, so a client can never set them.
-    fn set_router_controls(&self, program: &Program, plan: &Plan<'_>) {
+    /// clears them when this request has none, so a client can never set them. `sent` is
+    /// the request's header map when it was fetched: a control the client did not send
+    /// needs no clearing, which saves a host call (about a microsecond in Envoy) each.
+    fn set_router_controls(&self, program: &Program, plan: &Plan<'_>, sent: Option<&[(String, String)]>) {
+        let control = |name: &str, value: Option<&str>| {
+            let absent =
+                || sent.is_some_and(|headers| !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)));
+            if value.is_some() || !absent() {
+                self.set_http_request_header(name, value);
+            }
+        };
         let features = program.features();
         if features.timeouts {
             let timeout = plan.request_timeout_ms.map(|ms| ms.to_string());
-            self.set_http_request_header(envoy::REQUEST_TIMEOUT, timeout.as_deref());
+            control(envoy::REQUEST_TIMEOUT, timeout.as_deref());
             let per_try = plan.backend_timeout_ms.map(|ms| ms.to_string());
-            self.set_http_request_header(envoy::PER_TRY_TIMEOUT, per_try.as_deref());
+            control(envoy::PER_TRY_TIMEOUT, per_try.as_deref());
         }
         if features.retries {
             let retry = plan.retry.as_ref();
             let attempts = retry.map(|r| r.attempts.to_string());
-            self.set_http_request_header(envoy::MAX_RETRIES, attempts.as_deref());
-            self.set_http_request_header(envoy::RETRY_ON, retry.map(|r| r.retry_on));
-            self.set_http_request_header(envoy::RETRIABLE_CODES, retry.and_then(|r| r.codes));
+            control(envoy::MAX_RETRIES, attempts.as_deref());
+            control(envoy::RETRY_ON, retry.map(|r| r.retry_on));
+            control(envoy::RETRIABLE_CODES, retry.and_then(|r| r.codes));
         }
         if features.delays {
             let delay = plan.delay_ms.map(|ms| ms.to_string());
-            self.set_http_request_header(envoy::FAULT_DELAY, delay.as_deref());
+            control(envoy::FAULT_DELAY, delay.as_deref());
         }
         for slot in 0..features.max_mirrors as usize {
             let name = envoy::mirror_header(program.routing_header(), slot);
-            self.set_http_request_header(&name, plan.mirrors.get(slot).map(|m| m.cluster));
+            control(&name, plan.mirrors.get(slot).map(|m| m.cluster));
         }
     }
 }
@@ -187,7 +196,8 @@ impl HttpContext for Filter {
         if let Some(path) = &plan.path {
             self.set_http_request_header(":path", Some(path));
         }
-        self.set_router_controls(&program, &plan);
+        let sent = program.needs_headers().then_some(headers.as_slice());
+        self.set_router_controls(&program, &plan, sent);
         // Replacing removes every value the client may have sent.
         self.set_http_request_header(program.routing_header(), plan.cluster);
         Action::Continue

@@ -43,6 +43,15 @@ pub fn older_route_first(a: (Option<&str>, &str), b: (Option<&str>, &str)) -> Or
     by_creation(a.0, b.0).then_with(|| a.1.cmp(b.1))
 }
 
+/// The order of two matches whose criteria tie, for every route kind: across routes the
+/// older (then by name) first; within a route, rule list order, then match order.
+/// Arguments: (creationTimestamp, `namespace/name`, rule index, match index).
+fn after_rank(a: (Option<&str>, &str, usize, usize), b: (Option<&str>, &str, usize, usize)) -> Ordering {
+    older_route_first((a.0, a.1), (b.0, b.1))
+        .then_with(|| a.2.cmp(&b.2))
+        .then_with(|| a.3.cmp(&b.3))
+}
+
 /// Oldest first; a route without `creationTimestamp` (a manifest from Git, not yet
 /// created) counts as newer than every created route.
 fn by_creation(a: Option<&str>, b: Option<&str>) -> Ordering {
@@ -125,16 +134,17 @@ impl Precedence {
 impl Ord for Precedence {
     /// `Less` means "wins": sorting ascending gives evaluation order.
     fn cmp(&self, other: &Self) -> Ordering {
-        self.rank()
-            .cmp(&other.rank())
-            .then_with(|| {
-                older_route_first(
-                    (self.created.as_deref(), &self.route),
-                    (other.created.as_deref(), &other.route),
-                )
-            })
-            .then_with(|| self.rule.cmp(&other.rule))
-            .then_with(|| self.match_index.cmp(&other.match_index))
+        self.rank().cmp(&other.rank()).then_with(|| {
+            after_rank(
+                (self.created.as_deref(), &self.route, self.rule, self.match_index),
+                (
+                    other.created.as_deref(),
+                    &other.route,
+                    other.rule,
+                    other.match_index,
+                ),
+            )
+        })
     }
 }
 
@@ -223,16 +233,17 @@ impl GrpcPrecedence {
 impl Ord for GrpcPrecedence {
     /// `Less` means "wins": sorting ascending gives evaluation order.
     fn cmp(&self, other: &Self) -> Ordering {
-        self.rank()
-            .cmp(&other.rank())
-            .then_with(|| {
-                older_route_first(
-                    (self.created.as_deref(), &self.route),
-                    (other.created.as_deref(), &other.route),
-                )
-            })
-            .then_with(|| self.rule.cmp(&other.rule))
-            .then_with(|| self.match_index.cmp(&other.match_index))
+        self.rank().cmp(&other.rank()).then_with(|| {
+            after_rank(
+                (self.created.as_deref(), &self.route, self.rule, self.match_index),
+                (
+                    other.created.as_deref(),
+                    &other.route,
+                    other.rule,
+                    other.match_index,
+                ),
+            )
+        })
     }
 }
 

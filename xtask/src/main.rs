@@ -13,6 +13,7 @@
 //! - `cargo xtask web [--port N]`: build the browser and Node.js packages (web/) and serve
 //!   the playground on 127.0.0.1; `cargo xtask web-build` only builds them.
 
+mod exports;
 mod wasm_opt;
 mod web;
 
@@ -128,13 +129,47 @@ fn build_plugin() -> Result<PathBuf, String> {
     if !module.is_file() {
         return Err(format!("the build did not produce {}", module.display()));
     }
+    // Always from cargo's own file (`deps/NAME`, of which `module` is a copy or a link),
+    // so running this twice gives the same bytes.
+    let original = module.with_file_name("deps").join(PLUGIN_FILE);
+    let bytes = std::fs::read(&original).map_err(|e| format!("{}: {e}", original.display()))?;
+    let trimmed =
+        exports::keep_only(&bytes, &exports::KEPT).map_err(|e| format!("{}: {e}", original.display()))?;
+    let temp = module.with_extension("exports.tmp");
+    std::fs::write(&temp, trimmed).map_err(|e| format!("{}: {e}", temp.display()))?;
     match wasm_opt::find() {
-        Some(tool) => wasm_opt::optimize(&tool, &module)?,
-        None => eprintln!(
-            "note: wasm-opt not found (set WASM_OPT or put Binaryen's wasm-opt on PATH); the module is not size-optimized"
-        ),
+        Some(tool) => {
+            wasm_opt::optimize(&tool, &temp, &module)?;
+            std::fs::remove_file(&temp).map_err(|e| format!("{}: {e}", temp.display()))?;
+        }
+        None => {
+            eprintln!(
+                "note: wasm-opt not found (set WASM_OPT or put Binaryen's wasm-opt on PATH); the module is not size-optimized"
+            );
+            // Renaming replaces a link to cargo's file rather than writing through it.
+            std::fs::rename(&temp, &module)
+                .map_err(|e| format!("cannot replace {}: {e}", module.display()))?;
+        }
     }
+    check_plugin_exports(&module)?;
     Ok(module)
+}
+
+/// The module exports exactly the callbacks the filter needs (see `exports.rs`): an SDK
+/// upgrade that renames or adds one shows here rather than as a silently skipped call.
+fn check_plugin_exports(module: &Path) -> Result<(), String> {
+    let bytes = std::fs::read(module).map_err(|e| format!("{}: {e}", module.display()))?;
+    let mut found = exports::names(&bytes).map_err(|e| format!("{}: {e}", module.display()))?;
+    let mut expected: Vec<String> = exports::KEPT.iter().map(|s| s.to_string()).collect();
+    found.sort();
+    expected.sort();
+    if found != expected {
+        return Err(format!(
+            "{} exports {found:?}, expected {expected:?}",
+            module.display()
+        ));
+    }
+    Ok(())
 }
 
 fn check_plugin_size(module: &Path) -> Result<(), String> {

@@ -27,23 +27,17 @@ pub fn find() -> Option<PathBuf> {
     on_path.then(|| PathBuf::from("wasm-opt"))
 }
 
-/// Optimizes cargo's output (`deps/NAME`, of which `module` is a copy or a link) into
-/// `module`: always from cargo's file, so running it twice gives the same bytes.
-pub fn optimize(tool: &Path, module: &Path) -> Result<(), String> {
-    let name = module.file_name().ok_or("the module path has no file name")?;
-    let original = module.with_file_name("deps").join(name);
-    if !original.is_file() {
-        return Err(format!("cargo's output {} is missing", original.display()));
-    }
-    let temp = module.with_extension("opt.tmp");
+/// Optimizes `input` into `output` (written to a temporary file, then renamed).
+pub fn optimize(tool: &Path, input: &Path, output: &Path) -> Result<(), String> {
+    let temp = output.with_extension("opt.tmp");
     crate::run(
         Command::new(tool)
             .args(FEATURES)
             .arg("-Oz")
-            .arg(&original)
+            .arg(input)
             .arg("-o")
             .arg(&temp),
     )?;
-    // Renaming replaces the link to cargo's file rather than writing through it.
-    std::fs::rename(&temp, module).map_err(|e| format!("cannot replace {}: {e}", module.display()))
+    // Renaming replaces a link to cargo's file rather than writing through it.
+    std::fs::rename(&temp, output).map_err(|e| format!("cannot replace {}: {e}", output.display()))
 }

@@ -30,10 +30,17 @@ pub enum Kind {
     Native,
     Plugin,
     Floor,
+    /// The plugin configuration with another module (`--candidate`), measured in the same
+    /// slices as `plugin` so that two builds compare under the same load.
+    Candidate,
 }
 
 impl Kind {
     pub const ALL: [Kind; 3] = [Kind::Native, Kind::Plugin, Kind::Floor];
+
+    pub fn parse_any(text: &str) -> Option<Kind> {
+        Kind::parse(text).or((text == "candidate").then_some(Kind::Candidate))
+    }
 
     pub fn parse(text: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.name() == text)
@@ -44,6 +51,7 @@ impl Kind {
             Kind::Native => "native",
             Kind::Plugin => "plugin",
             Kind::Floor => "floor",
+            Kind::Candidate => "candidate",
         }
     }
 }
@@ -82,7 +90,7 @@ pub fn bootstrap_for(
             answer_directly(&mut table.config, &Answer::Native { verify });
             native_bootstrap(&[table], &names, &options)
         }
-        Kind::Plugin => {
+        Kind::Plugin | Kind::Candidate => {
             let mut config = bootstrap(program, &options);
             answer_directly(&mut config, &Answer::Plugin { verify });
             config

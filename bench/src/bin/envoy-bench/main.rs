@@ -16,6 +16,13 @@
 //! request is the difference over the count. `--runs` runs; the report gives medians.
 //! Before measuring, every request is checked to reach its expected cluster (or 404)
 //! in both the native and the plugin configuration.
+//!
+//! `--candidate PATH` adds a fourth Envoy, the plugin configuration with another module,
+//! measured in the same slices: two builds compared under the same load. Run it under
+//! `taskset -c 0` (the benchmark and every Envoy on one CPU, which Envoy inherits): on a
+//! shared 2-CPU virtual machine, a request that wakes Envoy on the other, idle CPU costs
+//! it about 10 µs more, and whether it does changes from run to run; on one CPU the same
+//! module measures the same within 0.1–0.2 µs (BENCHMARKS.md).
 
 mod client;
 mod configs;
@@ -37,8 +44,8 @@ use switchyard_compiler::routetest::envoy::process::{EnvoyProcess, WorkDir, find
 use self::client::{Connection, encode};
 use self::configs::{Kind, VERIFY_HEADER, bootstrap_for};
 
-const USAGE: &str =
-    "usage: envoy-bench --config DIR [--runs K] [--cpu-seconds S] [--envoy PATH] [--wasm PATH] [--json OUT]";
+const USAGE: &str = "usage: envoy-bench --config DIR [--runs K] [--cpu-seconds S] [--envoy PATH] [--wasm PATH] \
+     [--candidate PATH] [--routing native,plugin,floor,candidate] [--requests early,middle,late,miss] [--json OUT]";
 
 struct Args {
     config: PathBuf,
@@ -46,6 +53,8 @@ struct Args {
     cpu_seconds: f64,
     envoy: Option<PathBuf>,
     wasm: Option<PathBuf>,
+    /// A second plugin module, run as the `candidate` Envoy beside `plugin`.
+    candidate: Option<PathBuf>,
     json: Option<PathBuf>,
     kinds: Vec<Kind>,
     classes: Vec<String>,
@@ -60,6 +69,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         cpu_seconds: 1.0,
         envoy: None,
         wasm: None,
+        candidate: None,
         json: None,
         kinds: Kind::ALL.to_vec(),
         classes: ["early", "middle", "late", "miss"].map(String::from).to_vec(),
@@ -75,11 +85,12 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             }
             "--envoy" => parsed.envoy = Some(PathBuf::from(value()?)),
             "--wasm" => parsed.wasm = Some(PathBuf::from(value()?)),
+            "--candidate" => parsed.candidate = Some(PathBuf::from(value()?)),
             "--json" => parsed.json = Some(PathBuf::from(value()?)),
             "--routing" => {
                 parsed.kinds = value()?
                     .split(',')
-                    .map(|k| Kind::parse(k).ok_or_else(|| format!("--routing: unknown {k}")))
+                    .map(|k| Kind::parse_any(k).ok_or_else(|| format!("--routing: unknown {k}")))
                     .collect::<Result<_, _>>()?;
             }
             "--no-verify" => parsed.no_verify = true,
@@ -89,6 +100,12 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     }
     if parsed.config.as_os_str().is_empty() {
         return Err("--config DIR is required (made by gen-config)".into());
+    }
+    if parsed.candidate.is_some() && !parsed.kinds.contains(&Kind::Candidate) {
+        parsed.kinds.push(Kind::Candidate);
+    }
+    if parsed.kinds.contains(&Kind::Candidate) && parsed.candidate.is_none() {
+        return Err("--routing candidate needs --candidate PATH".into());
     }
     if parsed.runs == 0 {
         return Err("--runs must be at least 1".into());
@@ -193,15 +210,17 @@ fn expected_status(kind: Kind, sample: &SampleRequest) -> u16 {
 }
 
 /// Every sample reaches its cluster (or 404) through the native and the plugin routing.
-fn verify(loaded: &Loaded, envoy: &Path, wasm: &str) -> Result<(), String> {
-    for kind in [Kind::Native, Kind::Plugin] {
-        let running = start(kind, loaded, envoy, wasm, true)?;
+fn verify(loaded: &Loaded, envoy: &Path, wasm: &str, candidate: Option<&str>) -> Result<(), String> {
+    let mut kinds = vec![(Kind::Native, wasm), (Kind::Plugin, wasm)];
+    kinds.extend(candidate.map(|module| (Kind::Candidate, module)));
+    for (kind, module) in kinds {
+        let running = start(kind, loaded, envoy, module, true)?;
         let mut connection =
             Connection::open(running.address, loaded.requests.port).map_err(|e| e.to_string())?;
         for (name, sample) in loaded.requests.requests.named() {
             let response = connection.exchange(&encode(sample)).map_err(|e| e.to_string())?;
             let reached = match kind {
-                Kind::Plugin => response.header(VERIFY_HEADER).unwrap_or("").to_string(),
+                Kind::Plugin | Kind::Candidate => response.header(VERIFY_HEADER).unwrap_or("").to_string(),
                 _ => String::from_utf8_lossy(&response.body).into_owned(),
             };
             let ok = response.status == expected_status(kind, sample)
@@ -358,10 +377,14 @@ fn bench(args: &Args) -> Result<(), String> {
         })?,
     };
     let wasm = find_plugin(args.wasm.as_deref())?;
-    let wasm = std::fs::canonicalize(&wasm)
-        .map_err(|e| format!("{}: {e}", wasm.display()))?
-        .to_string_lossy()
-        .into_owned();
+    let absolute = |path: &Path| -> Result<String, String> {
+        Ok(std::fs::canonicalize(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .to_string_lossy()
+            .into_owned())
+    };
+    let wasm = absolute(&wasm)?;
+    let candidate = args.candidate.as_deref().map(absolute).transpose()?;
     let routes_json = to_json(&loaded.table.config, false);
     let entries: usize = loaded
         .compiled
@@ -379,7 +402,7 @@ fn bench(args: &Args) -> Result<(), String> {
         loaded.compiled.bytes.len() as f64 / routes_json.len() as f64
     );
     if !args.no_verify {
-        verify(&loaded, &envoy, &wasm)?;
+        verify(&loaded, &envoy, &wasm, candidate.as_deref())?;
         eprintln!(
             "envoy-bench: every sample request reaches its cluster through native routes and the plugin"
         );
@@ -388,7 +411,13 @@ fn bench(args: &Args) -> Result<(), String> {
     let running: Vec<Running> = args
         .kinds
         .iter()
-        .map(|&kind| start(kind, &loaded, &envoy, &wasm, false))
+        .map(|&kind| {
+            let module = match kind {
+                Kind::Candidate => candidate.as_deref().unwrap_or(&wasm),
+                _ => &wasm,
+            };
+            start(kind, &loaded, &envoy, module, false)
+        })
         .collect::<Result<_, _>>()?;
     let port = loaded.requests.port;
     let classes: Vec<_> = loaded

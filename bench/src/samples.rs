@@ -61,7 +61,7 @@ impl SampleRequest {
             method: &self.method,
             path: &self.path,
             scheme: "http",
-            headers: &self.headers,
+            headers: (&self.headers).into(),
             random,
             sni: None,
         }

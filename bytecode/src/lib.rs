@@ -23,7 +23,7 @@ pub mod writer;
 
 pub use error::LoadError;
 pub use eval::{
-    Decision, HeaderEdit, HeaderOp, Observer, Outcome, Plan, Rejection, Reply, Request, Scratch,
+    Decision, HeaderEdit, HeaderOp, Headers, Observer, Outcome, Plan, Rejection, Reply, Request, Scratch,
     TRACE_LINE_MAX, Trace, apply_header_ops,
 };
 pub use loader::MAX_REGEX_LEN;

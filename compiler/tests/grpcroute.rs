@@ -115,7 +115,7 @@ fn call(program: &Program, port: u32, host: &str, path: &str, headers: &[(&str, 
         method: "POST",
         path,
         scheme: "http",
-        headers: &headers,
+        headers: (&headers).into(),
         random: 0,
         sni: None,
     };
@@ -633,7 +633,7 @@ fn grpc_weights_and_unresolved_backends() {
             method: "POST",
             path: "/s/m",
             scheme: "http",
-            headers: &[],
+            headers: Default::default(),
             random,
             sni: None,
         };

@@ -56,7 +56,7 @@ fn get(compiled: &Compiled, port: u32, host: &str, path: &str) -> String {
         method: "GET",
         path,
         scheme: "http",
-        headers: &[],
+        headers: Default::default(),
         random: 0,
         sni: None,
     };

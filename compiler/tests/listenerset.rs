@@ -86,7 +86,7 @@ fn get(compiled: &Compiled, port: u32, host: &str) -> u16 {
         method: "GET",
         path: "/",
         scheme: "http",
-        headers: &[],
+        headers: Default::default(),
         random: 0,
         sni: None,
     };

@@ -82,7 +82,7 @@ fn exercise(program: &Program) {
             method,
             path,
             scheme: "http",
-            headers: &headers,
+            headers: (&headers).into(),
             random,
             sni: Some(authority),
         };

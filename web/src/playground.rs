@@ -450,7 +450,7 @@ fn evaluate(loaded: &Loaded, request: &Value) -> Result<Value, String> {
         method: &sent.method,
         path: &sent.path,
         scheme: &sent.scheme,
-        headers: &sent.headers,
+        headers: (&sent.headers).into(),
         random: first_draw(seed),
         sni: sent.sni.as_deref(),
     };

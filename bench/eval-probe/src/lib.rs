@@ -75,7 +75,7 @@ impl HttpContext for Probe {
             method: pseudo(":method"),
             path: pseudo(":path"),
             scheme: "http",
-            headers: &headers,
+            headers: (&headers).into(),
             random: 0x9E37_79B9_7F4A_7C15,
             sni: None,
         };

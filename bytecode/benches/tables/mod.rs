@@ -57,7 +57,7 @@ impl Probe {
             method: self.method,
             path: &self.path,
             scheme: "http",
-            headers: &self.headers,
+            headers: (&self.headers).into(),
             random: 0x9E37_79B9_7F4A_7C15,
             sni: None,
         }

@@ -21,13 +21,7 @@ use crate::program::Program;
 
 impl Program {
     pub(super) fn envoy_cors<'p>(&'p self, policy: u32, request: &Request<'_>, plan: &mut Plan<'p>) {
-        let header = |name: &str| {
-            request
-                .headers
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_str())
-        };
+        let header = |name: &str| request.headers.get(name);
         let Some(origin) = header("origin").filter(|o| !o.is_empty()) else {
             return;
         };

@@ -10,6 +10,7 @@
 //! less specific vhost is tried.
 
 mod cors_envoy;
+mod headers;
 mod host;
 mod path;
 mod plan;
@@ -21,6 +22,7 @@ mod trace;
 use crate::format::{NONE, op, section};
 use crate::program::Program;
 
+pub use headers::Headers;
 pub use host::normalize_host;
 pub use plan::{HeaderEdit, HeaderOp, Mirror, Plan, Reply, Retry, apply_header_ops};
 pub use trace::{Observer, Rejection, TRACE_LINE_MAX, Trace};
@@ -40,7 +42,7 @@ pub struct Request<'a> {
     pub scheme: &'a str,
     /// Request headers with lowercase names (repeats allowed). Only read when a
     /// predicate needs one; see [`Program::needs_headers`].
-    pub headers: &'a [(String, String)],
+    pub headers: Headers<'a>,
     /// A uniformly random number, used to pick among weighted backends.
     pub random: u64,
     /// The server name the client sent in its TLS handshake (SNI); `None` (or empty)

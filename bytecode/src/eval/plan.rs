@@ -305,13 +305,7 @@ impl Program {
     /// response headers; a preflight (OPTIONS with Access-Control-Request-Method) is
     /// answered by the proxy itself. An origin not allowed gets no CORS headers.
     fn cors<'p>(&'p self, policy: u32, request: &Request<'_>, plan: &mut Plan<'p>) {
-        let header = |name: &str| {
-            request
-                .headers
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_str())
-        };
+        let header = |name: &str| request.headers.get(name);
         let word = |w| self.word(section::CORS, policy, w);
         if word(0) & cors_flag::ENVOY != 0 {
             return self.envoy_cors(policy, request, plan);

@@ -1,6 +1,6 @@
 //! One predicate against one request.
 
-use super::{Request, Scratch};
+use super::{Headers, Request, Scratch};
 use crate::format::{pred, section};
 use crate::program::Program;
 
@@ -90,11 +90,11 @@ impl Program {
 
 /// The value of header `name`; repeated headers are joined with `,` (as Envoy's header
 /// matchers see them; Gateway API leaves repeats implementation-specific).
-fn header_value<'r>(headers: &'r [(String, String)], name: &str, joined: &'r mut String) -> Option<&'r str> {
+fn header_value<'r>(headers: Headers<'r>, name: &str, joined: &'r mut String) -> Option<&'r str> {
     let mut values = headers
         .iter()
         .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str());
+        .map(|(_, v)| v);
     let first = values.next()?;
     let mut rest = values.peekable();
     if rest.peek().is_none() {

@@ -274,7 +274,7 @@ impl Req {
             method: &self.method,
             path: &self.path,
             scheme: "http",
-            headers: &self.headers,
+            headers: (&self.headers).into(),
             random: self.random,
             sni: self.sni.as_deref(),
         }

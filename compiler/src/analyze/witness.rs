@@ -68,7 +68,7 @@ pub fn as_request(request: &TestRequest) -> Request<'_> {
         method: &request.method,
         path: &request.path,
         scheme: &request.scheme,
-        headers: &request.headers,
+        headers: (&request.headers).into(),
         random: request.random,
         sni: None,
     }

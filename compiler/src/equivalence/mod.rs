@@ -245,7 +245,7 @@ fn view<'r>(r: &'r TestRequest, random: u64) -> Request<'r> {
         method: &r.method,
         path: &r.path,
         scheme: &r.scheme,
-        headers: &r.headers,
+        headers: (&r.headers).into(),
         random,
         // Generated requests are plaintext: Istio has no misdirected-request check to
         // compare with.

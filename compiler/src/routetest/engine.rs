@@ -33,7 +33,7 @@ impl SentRequest {
             method: &self.method,
             path: &self.path,
             scheme: &self.scheme,
-            headers: &self.headers,
+            headers: (&self.headers).into(),
             random,
             sni: self.sni.as_deref(),
         }

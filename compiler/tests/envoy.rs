@@ -323,3 +323,31 @@ fn trace_header_answers_the_routing_trace_inside_envoy() {
     let plain = engine.send(&get("/healthz")).unwrap();
     assert!(plain.response_headers.iter().all(|(n, _)| n != "x-trace-me"));
 }
+
+/// RFC 9110 lets a field value carry obs-text (bytes 0x80–0xFF) and Envoy passes such a
+/// value on to the filter. It must be routed like any other request; the proxy-wasm SDK's
+/// own header reader would panic on it and trap the VM, after which Envoy fails every
+/// request the filter sees.
+#[test]
+fn a_header_value_that_is_not_utf8_is_routed_and_the_filter_keeps_working() {
+    let Some(envoy) = envoy("a_header_value_that_is_not_utf8_is_routed_and_the_filter_keeps_working") else {
+        return;
+    };
+    let wasm = find_plugin(None).unwrap();
+    let mut engine = EnvoyEngine::start(&program(QUICKSTART), &envoy, &wasm).unwrap();
+    let raw = b"GET /healthz HTTP/1.1\r\nhost: shop.example.com\r\nx-note: caf\xe9\r\n\r\n";
+    let answered = engine.send_raw(80, raw, "GET").unwrap();
+    assert_eq!(
+        answered.status,
+        200,
+        "{:?}",
+        String::from_utf8_lossy(&answered.body)
+    );
+    for _ in 0..3 {
+        let seen = engine.send(&get("/healthz")).unwrap();
+        assert_eq!(
+            seen.status, 200,
+            "the filter stopped routing after a non-UTF-8 header"
+        );
+    }
+}

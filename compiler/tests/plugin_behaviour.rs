@@ -378,17 +378,72 @@ fn client_router_controls_never_reach_the_router() {
 }
 
 #[test]
-fn router_controls_the_client_did_not_send_cost_no_host_call_when_the_header_map_was_read() {
-    // The program reads headers (a header condition), so the plugin knows what the
-    // client sent: on a rule without timeout or retry, only the routing header is
-    // written; without the map it must clear each control blindly.
-    let mut vm = start(&controls_program(true));
-    let exchange = vm.http_request(&request("a.example", "/other", &[])).unwrap();
+fn router_controls_the_client_did_not_send_cost_no_host_call() {
+    // The plugin reads the whole header map on every request (one host call, which also
+    // carries the request line), so it knows what the client sent: on a rule without
+    // timeout or retry only the routing header is written, whether or not the program
+    // has header conditions.
+    for header_condition in [false, true] {
+        let mut vm = start(&controls_program(header_condition));
+        let exchange = vm.http_request(&request("a.example", "/other", &[])).unwrap();
+        assert_eq!(exchange.request_header_writes, 1, "only the routing header");
+    }
+}
+
+/// A disabled timeout (Gateway API `0s`, Istio's default) is what the routing route
+/// already says (`timeout: 0s`, no per-try timeout), so the plugin writes no header for
+/// it; a client's own timeout header is still removed.
+#[test]
+fn a_disabled_timeout_costs_no_header_write_and_still_drops_the_clients() {
+    let manifests = "\
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: ns}
+spec:
+  gatewayClassName: x
+  listeners: [{name: http, port: 80, protocol: HTTP}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: r, namespace: ns}
+spec:
+  parentRefs: [{name: gw}]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /open}}]
+    timeouts: {request: 0s, backendRequest: 0s}
+    backendRefs: [{name: svc, port: 80}]
+  - timeouts: {request: 2s}
+    backendRefs: [{name: svc, port: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: svc, namespace: ns}
+spec: {ports: [{port: 80}]}
+";
+    let path = std::env::temp_dir().join(format!("switchyard-timeout-zero-{}.yaml", std::process::id()));
+    std::fs::write(&path, manifests).unwrap();
+    let documents = load_inputs(&[path.display().to_string()]).expect("loads");
+    let _ = std::fs::remove_file(&path);
+    let bytes = compile(&documents, &CompileOptions::default())
+        .expect("compiles")
+        .bytes;
+    let mut vm = start(&bytes);
+    let exchange = vm.http_request(&request("a.example", "/open", &[])).unwrap();
     assert_eq!(exchange.request_header_writes, 1, "only the routing header");
-    let mut vm = start(&controls_program(false));
-    let exchange = vm.http_request(&request("a.example", "/other", &[])).unwrap();
-    assert_eq!(
-        exchange.request_header_writes, 6,
-        "routing header and five blind clears (timeout, per-try timeout, retries, retry-on, codes)"
+    let spoofed = [
+        ("x-envoy-upstream-rq-timeout-ms", "1"),
+        ("x-envoy-upstream-rq-per-try-timeout-ms", "1"),
+    ];
+    let exchange = vm.http_request(&request("a.example", "/open", &spoofed)).unwrap();
+    let forwarded = exchange.upstream_request.expect("forwarded");
+    assert!(
+        forwarded
+            .iter()
+            .all(|(n, _)| !n.starts_with("x-envoy-upstream-rq")),
+        "{forwarded:?}"
     );
+    // A rule with a real timeout still sets it.
+    let exchange = vm.http_request(&request("a.example", "/other", &[])).unwrap();
+    let forwarded = exchange.upstream_request.expect("forwarded");
+    assert!(forwarded.contains(&("x-envoy-upstream-rq-timeout-ms".to_string(), "2000".to_string())));
 }

@@ -5,10 +5,11 @@ use std::rc::Rc;
 
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::Action;
-use switchyard_bytecode::{HeaderEdit, HeaderOp, Plan, Program, Request, Trace};
+use switchyard_bytecode::{HeaderEdit, HeaderOp, Headers, Plan, Program, Request, Trace};
 
 use crate::Shared;
 use crate::envoy;
+use crate::header_map::RawMap;
 
 /// Envoy's property path for the listener port of the request (an i64, little-endian).
 const DESTINATION_PORT: [&str; 2] = ["destination", "port"];
@@ -49,6 +50,12 @@ impl Filter {
         }
     }
 
+    /// Answers 500 naming what went wrong: nothing may be forwarded without a decision.
+    fn refuse(&self, what: &str) -> Action {
+        self.send_http_response(500, vec![("x-switchyard-error", what)], None);
+        Action::Pause
+    }
+
     fn edit_request_header(&self, op: &HeaderOp<'_>) {
         match op.edit {
             HeaderEdit::Set => self.set_http_request_header(op.name, Some(&op.value)),
@@ -58,22 +65,28 @@ impl Filter {
     }
 
     /// Sets the headers Envoy's router reads for the controls the program uses, and
-    /// clears them when this request has none, so a client can never set them. `sent` is
-    /// the request's header map when it was fetched: a control the client did not send
-    /// needs no clearing, which saves a host call (about a microsecond in Envoy) each.
-    fn set_router_controls(&self, program: &Program, plan: &Plan<'_>, sent: Option<&[(String, String)]>) {
+    /// clears them when this request has none, so a client can never set them. A control
+    /// the client did not send needs no clearing, which saves a host call each.
+    fn set_router_controls(&self, program: &Program, plan: &Plan<'_>, sent: Headers<'_>) {
         let control = |name: &str, value: Option<&str>| {
-            let absent =
-                || sent.is_some_and(|headers| !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)));
-            if value.is_some() || !absent() {
+            if value.is_some() || sent.contains(name) {
                 self.set_http_request_header(name, value);
             }
         };
         let features = program.features();
         if features.timeouts {
-            let timeout = plan.request_timeout_ms.map(|ms| ms.to_string());
+            // The routing route's own timeout is 0s, disabled, and it has no per-try
+            // timeout (`routing_route` in the compiler's emit/envoy.rs): a disabled
+            // timeout, Istio's default, needs no header.
+            let timeout = plan
+                .request_timeout_ms
+                .filter(|&ms| ms != 0)
+                .map(|ms| ms.to_string());
             control(envoy::REQUEST_TIMEOUT, timeout.as_deref());
-            let per_try = plan.backend_timeout_ms.map(|ms| ms.to_string());
+            let per_try = plan
+                .backend_timeout_ms
+                .filter(|&ms| ms != 0)
+                .map(|ms| ms.to_string());
             control(envoy::PER_TRY_TIMEOUT, per_try.as_deref());
         }
         if features.retries {
@@ -100,35 +113,26 @@ impl HttpContext for Filter {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
         let Some(program) = self.program.clone() else {
             // Without a program nothing may be forwarded on a client's say-so.
-            self.send_http_response(500, vec![("x-switchyard-error", "no-program")], None);
-            return Action::Pause;
+            return self.refuse("no-program");
         };
-        // Every host call costs about a microsecond in Envoy. Fetch the header map only
-        // when some predicate or filter reads a header, and then take the request line
-        // from it too (Envoy's map holds the pseudo-headers): one call instead of four.
-        let headers = if program.needs_headers() {
-            self.get_http_request_headers()
-        } else {
-            Vec::new()
+        // One host call for the whole header map, the request line included (Envoy's map
+        // holds the pseudo-headers), parsed in place: every host call and every copy
+        // costs Envoy CPU on each request.
+        let raw = match RawMap::request_headers() {
+            Ok(raw) => raw,
+            Err(_) => return self.refuse("header-map"),
         };
-        let pseudo = |name: &str| -> String {
-            if program.needs_headers() {
-                headers
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_default()
-            } else {
-                self.get_http_request_header(name).unwrap_or_default()
-            }
+        let Some(pairs) = raw.pairs() else {
+            return self.refuse("header-map");
         };
-        let method = pseudo(":method");
-        let path = pseudo(":path");
-        let authority = pseudo(":authority");
+        let headers = pairs.headers();
+        let method = pairs.value(":method");
+        let path = pairs.value(":path");
+        let authority = pairs.value(":authority");
         let scheme = if program.features().scheme {
-            pseudo(":scheme")
+            pairs.value(":scheme")
         } else {
-            String::new()
+            ""
         };
         let port = self.listener_port(&program);
         // The SNI only for programs that check misdirected requests.
@@ -146,22 +150,19 @@ impl HttpContext for Filter {
         } = &mut *shared;
         let request = Request {
             port,
-            authority: &authority,
-            method: &method,
-            path: &path,
-            scheme: &scheme,
-            headers: &headers,
+            authority,
+            method,
+            path,
+            scheme,
+            headers,
             random: random.next_u64(),
             sni: sni.as_deref(),
         };
         // A trace only when the configuration names a header and the request has it.
-        let traced = self.trace_header.as_deref().is_some_and(|name| {
-            if program.needs_headers() {
-                headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
-            } else {
-                self.get_http_request_header(name).is_some()
-            }
-        });
+        let traced = self
+            .trace_header
+            .as_deref()
+            .is_some_and(|name| headers.contains(name));
         let mut trace = Trace::default();
         let decision = if traced {
             program.evaluate_observed(&request, scratch, &mut trace)
@@ -196,8 +197,7 @@ impl HttpContext for Filter {
         if let Some(path) = &plan.path {
             self.set_http_request_header(":path", Some(path));
         }
-        let sent = program.needs_headers().then_some(headers.as_slice());
-        self.set_router_controls(&program, &plan, sent);
+        self.set_router_controls(&program, &plan, headers);
         // Replacing removes every value the client may have sent.
         self.set_http_request_header(program.routing_header(), plan.cluster);
         Action::Continue

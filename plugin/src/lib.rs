@@ -10,6 +10,7 @@
 pub mod config;
 pub mod envoy;
 mod filter;
+mod header_map;
 mod metrics;
 mod random;
 

@@ -68,7 +68,12 @@ impl Client {
 
     /// Sends `request`; a reused connection that turns out closed is reopened once.
     pub fn send(&mut self, request: &SentRequest) -> Result<Response, String> {
-        let message = encode(request);
+        self.send_message(&encode(request), &request.method)
+    }
+
+    /// Sends an HTTP/1.1 request written out byte by byte (for bytes a `SentRequest`
+    /// cannot hold, such as header values that are not UTF-8).
+    pub fn send_message(&mut self, message: &[u8], method: &str) -> Result<Response, String> {
         for attempt in 0..2 {
             let reused = self.connection.is_some();
             let mut connection = match self.connection.take() {
@@ -77,7 +82,7 @@ impl Client {
                     .connect()
                     .map_err(|e| format!("cannot connect to Envoy at {}: {e}", self.address))?,
             };
-            match exchange(&mut connection, &message, &request.method) {
+            match exchange(&mut connection, message, method) {
                 Ok((response, closes)) => {
                     if !closes {
                         self.connection = Some(connection);

@@ -49,9 +49,12 @@ fn read_line(reader: &mut impl BufRead) -> io::Result<Option<String>> {
     while matches!(line.last(), Some(b'\n' | b'\r')) {
         line.pop();
     }
-    String::from_utf8(line)
-        .map(Some)
-        .map_err(|_| invalid("a head line is not UTF-8"))
+    // HTTP allows obs-text (bytes 0x80-0xFF) in field values, and a test may send it on
+    // purpose: read such a line lossily, as text, rather than refuse the message.
+    Ok(Some(match String::from_utf8(line) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }))
 }
 
 /// Reads a message head; `None` when the stream ends cleanly before it starts.

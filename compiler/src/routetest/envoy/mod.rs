@@ -156,6 +156,17 @@ impl EnvoyEngine {
         &self.dir.path
     }
 
+    /// Sends an HTTP/1.1 request, written out byte by byte, to the listener of the
+    /// program's `port`, and returns Envoy's answer.
+    pub fn send_raw(&mut self, port: u32, message: &[u8], method: &str) -> Result<client::Response, String> {
+        let (_, client) = self
+            .clients
+            .iter_mut()
+            .find(|(p, _)| *p == port)
+            .ok_or_else(|| format!("the program has no listener on port {port}"))?;
+        client.send_message(message, method)
+    }
+
     /// Envoy's process id (tests check that it is gone after drop).
     pub fn envoy_pid(&self) -> u32 {
         self.process.pid()

@@ -351,3 +351,69 @@ fn a_header_value_that_is_not_utf8_is_routed_and_the_filter_keeps_working() {
         );
     }
 }
+
+/// Retries happen as the program says, with the usual policy on the routing route and
+/// the others in headers: in a program of VirtualServices most routes have Istio's
+/// default (2 retries on connect-failure and more), which the emitted routing route
+/// carries, so the plugin writes no retry header for them; the route with its own
+/// retries (3 on 5xx) takes the route without a policy. With both upstreams refusing
+/// connections, Envoy's retry counters show each policy was applied in full.
+#[test]
+fn retries_follow_the_usual_policy_on_the_route_and_an_own_policy_in_headers() {
+    let Some(envoy) = envoy("retries_follow_the_usual_policy_on_the_route_and_an_own_policy_in_headers")
+    else {
+        return;
+    };
+    let wasm = std::fs::canonicalize(find_plugin(None).unwrap()).unwrap();
+    let bytes = program(ISTIO_POLICIES);
+    let parsed = switchyard_bytecode::Program::from_bytes(&bytes).unwrap();
+    let usual = parsed
+        .route_retry()
+        .expect("Istio's default retry has the majority");
+    assert_eq!((usual.attempts, usual.codes), (2, None));
+    // A port nobody listens on: every connection is refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let refused = |cluster: &str| cluster.contains("|reviews.") || cluster.contains("|ratings.");
+    let mut engine = EnvoyEngine::start_with(&bytes, &envoy, |program, options| {
+        let mut options = options.clone();
+        for (cluster, endpoints) in options.endpoints.iter_mut() {
+            if refused(cluster) {
+                *endpoints = vec![switchyard_compiler::emit::endpoints::Endpoint {
+                    host: "127.0.0.1".into(),
+                    port: closed,
+                }];
+            }
+        }
+        options.wasm_path = wasm.to_string_lossy().into_owned();
+        Ok(switchyard_compiler::emit::bootstrap::bootstrap(program, &options))
+    })
+    .unwrap();
+    let retries = |engine: &EnvoyEngine, service: &str| -> u64 {
+        let stats = engine.admin("/stats?filter=upstream_rq_retry$").unwrap();
+        stats
+            .lines()
+            .filter(|line| line.contains(&format!("|{service}.")))
+            .filter_map(|line| line.rsplit(": ").next()?.trim().parse::<u64>().ok())
+            .sum()
+    };
+    let request = |path: &str| SentRequest {
+        authority: "policy.example.com".into(),
+        ..get(path)
+    };
+    // The catch-all route: Istio's default policy, carried by the routing route.
+    let seen = engine.send(&request("/other")).unwrap();
+    assert_eq!(seen.status, 503);
+    assert_eq!(retries(&engine, "reviews"), 2, "Istio's default: 2 retries");
+    // Its own policy: 3 retries on 5xx (a refused connection counts as one).
+    let seen = engine.send(&request("/timeout")).unwrap();
+    assert_eq!(seen.status, 503);
+    assert_eq!(
+        retries(&engine, "ratings"),
+        3,
+        "the route's own policy: 3 retries"
+    );
+}

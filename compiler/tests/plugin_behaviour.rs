@@ -297,10 +297,11 @@ fn plugin_trace_header_equals_explain_line_trace() {
 }
 
 /// A program with timeouts and retries on one rule and none on another, with or without
-/// a header condition (so the plugin fetches the header map, or not).
+/// a header condition (on the rule without, so no retry policy has a majority and the
+/// routing route carries none).
 fn controls_program(header_condition: bool) -> Vec<u8> {
     let condition = if header_condition {
-        "\n    - headers: [{name: x-team, value: a}]\n      path: {type: PathPrefix, value: /team}"
+        "\n  - matches:\n    - headers: [{name: x-team, value: a}]\n      path: {type: PathPrefix, value: /team}\n    backendRefs: [{name: svc, port: 80}]"
     } else {
         ""
     };
@@ -320,10 +321,10 @@ spec:
   parentRefs: [{{name: gw}}]
   rules:
   - matches:
-    - path: {{type: PathPrefix, value: /slow}}{condition}
+    - path: {{type: PathPrefix, value: /slow}}
     timeouts: {{request: 5s}}
     retry: {{attempts: 3, codes: [503]}}
-    backendRefs: [{{name: svc, port: 80}}]
+    backendRefs: [{{name: svc, port: 80}}]{condition}
   - backendRefs: [{{name: svc, port: 80}}]
 ---
 apiVersion: v1
@@ -384,7 +385,12 @@ fn router_controls_the_client_did_not_send_cost_no_host_call() {
     // timeout or retry only the routing header is written, whether or not the program
     // has header conditions.
     for header_condition in [false, true] {
-        let mut vm = start(&controls_program(header_condition));
+        let bytes = controls_program(header_condition);
+        // One rule of two (or three) retries: no policy has a majority, the routing
+        // route carries none.
+        let program = switchyard_bytecode::Program::from_bytes(&bytes).unwrap();
+        assert_eq!(program.route_retry(), None);
+        let mut vm = start(&bytes);
         let exchange = vm.http_request(&request("a.example", "/other", &[])).unwrap();
         assert_eq!(exchange.request_header_writes, 1, "only the routing header");
     }
@@ -446,4 +452,111 @@ spec: {ports: [{port: 80}]}
     let exchange = vm.http_request(&request("a.example", "/other", &[])).unwrap();
     let forwarded = exchange.upstream_request.expect("forwarded");
     assert!(forwarded.contains(&("x-envoy-upstream-rq-timeout-ms".to_string(), "2000".to_string())));
+}
+
+/// A program of VirtualServices where most routes keep Istio's default retry policy and
+/// three set their own: 3 retries on `5xx,unavailable`, none (`attempts: 0`), and 2 on
+/// `5xx` (same count as the default, other conditions).
+fn istio_retry_program() -> Vec<u8> {
+    let manifests = "\
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: ingress, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: ['*/*']
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: vs, namespace: default}
+spec:
+  hosts: [a.example]
+  gateways: [istio-system/ingress]
+  http:
+  - match: [{uri: {prefix: /own}}]
+    retries: {attempts: 3, retryOn: '5xx,unavailable'}
+    route: [{destination: {host: svc}}]
+  - match: [{uri: {prefix: /none}}]
+    retries: {attempts: 0}
+    route: [{destination: {host: svc}}]
+  - match: [{uri: {prefix: /same-count}}]
+    retries: {attempts: 2, retryOn: 5xx}
+    route: [{destination: {host: svc}}]
+  - match: [{uri: {prefix: /a}}]
+    route: [{destination: {host: svc}}]
+  - match: [{uri: {prefix: /b}}]
+    route: [{destination: {host: svc}}]
+  - match: [{uri: {prefix: /c}}]
+    route: [{destination: {host: svc}}]
+  - route: [{destination: {host: svc}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: svc, namespace: default}
+spec: {ports: [{name: http, port: 80}]}
+";
+    let path = std::env::temp_dir().join(format!("switchyard-istio-retry-{}.yaml", std::process::id()));
+    std::fs::write(&path, manifests).unwrap();
+    let documents = load_inputs(&[path.display().to_string()]).expect("loads");
+    let _ = std::fs::remove_file(&path);
+    let options = CompileOptions {
+        target: switchyard_compiler::compile::Target::IstioGateway("istio-system/ingress".into()),
+        ..CompileOptions::default()
+    };
+    compile(&documents, &options).expect("compiles").bytes
+}
+
+const OWN_RETRY: &str = "x-switchyard-cluster-own-retry";
+
+/// The usual policy rides on the routing route (`Program::route_retry`): a request with
+/// it gets no retry header, and whatever retry headers or own-retry marker the client
+/// sent are removed; a request with another policy is marked and carries that policy in
+/// full, its gRPC conditions in `x-envoy-retry-grpc-on` (Envoy ignores them in
+/// `x-envoy-retry-on`); a route without retries is marked and carries none.
+#[test]
+fn the_usual_retry_policy_costs_no_header_and_any_other_is_given_in_full() {
+    let bytes = istio_retry_program();
+    let program = switchyard_bytecode::Program::from_bytes(&bytes).unwrap();
+    let usual = program.route_retry().expect("Istio's default has the majority");
+    assert_eq!(usual.attempts, 2);
+    assert!(usual.retry_on.contains("unavailable"));
+    let mut vm = start(&bytes);
+    let spoofed = [
+        ("x-envoy-max-retries", "9"),
+        ("x-envoy-retry-on", "5xx"),
+        ("x-envoy-retry-grpc-on", "internal"),
+        (OWN_RETRY, "1"),
+    ];
+    let forwarded = |vm: &mut Vm, path: &str, extra: &[(&str, &str)]| {
+        let exchange = vm.http_request(&request("a.example", path, extra)).unwrap();
+        let writes = exchange.request_header_writes;
+        (exchange.upstream_request.expect("forwarded"), writes)
+    };
+    let value = |headers: &[(String, String)], name: &str| {
+        headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+    };
+    let (headers, writes) = forwarded(&mut vm, "/a", &[]);
+    assert_eq!(writes, 1, "only the routing header: {headers:?}");
+    let (headers, _) = forwarded(&mut vm, "/b", &spoofed);
+    for (name, _) in spoofed {
+        assert_eq!(value(&headers, name), None, "{name} reached the router");
+    }
+    let (headers, _) = forwarded(&mut vm, "/own", &[]);
+    assert_eq!(value(&headers, OWN_RETRY).as_deref(), Some("1"));
+    assert_eq!(value(&headers, "x-envoy-max-retries").as_deref(), Some("3"));
+    assert_eq!(value(&headers, "x-envoy-retry-on").as_deref(), Some("5xx"));
+    assert_eq!(
+        value(&headers, "x-envoy-retry-grpc-on").as_deref(),
+        Some("unavailable")
+    );
+    let (headers, _) = forwarded(&mut vm, "/none", &spoofed);
+    assert_eq!(value(&headers, OWN_RETRY).as_deref(), Some("1"));
+    for name in ["x-envoy-max-retries", "x-envoy-retry-on", "x-envoy-retry-grpc-on"] {
+        assert_eq!(value(&headers, name), None, "{name} on a route without retries");
+    }
+    let (headers, _) = forwarded(&mut vm, "/same-count", &[]);
+    assert_eq!(value(&headers, OWN_RETRY).as_deref(), Some("1"));
+    assert_eq!(value(&headers, "x-envoy-retry-on").as_deref(), Some("5xx"));
 }

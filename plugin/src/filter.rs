@@ -90,10 +90,25 @@ impl Filter {
             control(envoy::PER_TRY_TIMEOUT, per_try.as_deref());
         }
         if features.retries {
-            let retry = plan.retry.as_ref();
+            // When the routing route carries the program's usual policy, a request with
+            // that policy needs no header at all; any other request is sent to the
+            // route without a policy and brings its own, in full.
+            let own = match program.route_retry() {
+                Some(usual) => {
+                    let own = plan.retry.as_ref() != Some(&usual);
+                    let marker = envoy::own_retry_header(program.routing_header());
+                    control(&marker, own.then_some("1"));
+                    own
+                }
+                None => true,
+            };
+            let retry = plan.retry.as_ref().filter(|_| own);
             let attempts = retry.map(|r| r.attempts.to_string());
+            let (http, grpc) = retry.map(|r| envoy::split_retry_on(r.retry_on)).unzip();
+            let nonempty = |list: &Option<String>| list.clone().filter(|l| !l.is_empty());
             control(envoy::MAX_RETRIES, attempts.as_deref());
-            control(envoy::RETRY_ON, retry.map(|r| r.retry_on));
+            control(envoy::RETRY_ON, nonempty(&http).as_deref());
+            control(envoy::RETRY_GRPC_ON, nonempty(&grpc).as_deref());
             control(envoy::RETRIABLE_CODES, retry.and_then(|r| r.codes));
         }
         if features.delays {
@@ -163,12 +178,9 @@ impl HttpContext for Filter {
             .trace_header
             .as_deref()
             .is_some_and(|name| headers.contains(name));
-        let mut trace = Trace::default();
-        let decision = if traced {
-            program.evaluate_observed(&request, scratch, &mut trace)
-        } else {
-            program.evaluate(&request, scratch)
-        };
+        // One evaluator for both: `None` observes nothing.
+        let mut trace = traced.then(Trace::default);
+        let decision = program.evaluate_observed(&request, scratch, &mut trace);
         if let Some(entry) = decision.entry {
             counters.hit(&program, entry);
         }
@@ -178,8 +190,8 @@ impl HttpContext for Filter {
             .iter()
             .map(|op| (op.edit, op.name.to_string(), op.value.to_string()))
             .collect();
-        if let (true, Some(name)) = (traced, &self.trace_header) {
-            let line = program.trace_line(&trace, &decision);
+        if let (Some(trace), Some(name)) = (&trace, &self.trace_header) {
+            let line = program.trace_line(trace, &decision);
             self.response_edits
                 .push((HeaderEdit::Set, name.to_string(), line));
         }

@@ -20,6 +20,28 @@ pub trait Observer {
 
 impl Observer for () {}
 
+/// An observer that may be absent: one instantiation of the evaluator serves traced and
+/// untraced requests alike (the plugin's choice: a second copy of the evaluator would
+/// cost the module several kilobytes, a branch per observed step costs nothing
+/// measurable).
+impl<O: Observer> Observer for Option<O> {
+    fn listener(&mut self, listener: Option<u32>) {
+        if let Some(o) = self {
+            o.listener(listener);
+        }
+    }
+    fn vhost(&mut self, vhost: u32) {
+        if let Some(o) = self {
+            o.vhost(vhost);
+        }
+    }
+    fn rejected(&mut self, entry: u32, predicate: u32) {
+        if let Some(o) = self {
+            o.rejected(entry, predicate);
+        }
+    }
+}
+
 /// One candidate passed over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rejection {

@@ -137,7 +137,7 @@ fn listener(program: &Program, listener: &Listener, options: &BootstrapOptions) 
                 "virtual_hosts" => vec![yaml_map! {
                     "name" => envoy::PLUGIN_NAME,
                     "domains" => vec![Node::from("*")],
-                    "routes" => vec![envoy::routing_route(program)],
+                    "routes" => envoy::routing_routes(program),
                 }],
             },
             "http_filters" => http_filters(program, options),

@@ -1,7 +1,7 @@
 //! The Envoy configuration fragments every emitted artifact shares: the wasm HTTP filter
 //! that runs the plugin, and the route that obeys the header the plugin sets.
 
-use switchyard_bytecode::Program;
+use switchyard_bytecode::{Program, Retry};
 
 use super::base64;
 use super::yaml::{Node, yaml_map};
@@ -116,10 +116,10 @@ pub fn router_filter() -> Node {
     }
 }
 
-/// The route that sends a request to the cluster the plugin named in the routing
-/// header. It matches only when the header is present, so a request the plugin did not
-/// route (it always sets or answers) falls through to whatever follows, or to 404.
-/// `timeout: 0s` because the plugin carries the program's timeouts in
+/// The routes that send a request to the cluster the plugin named in the routing
+/// header, in match order. They match only when the header is present, so a request the
+/// plugin did not route (it always sets or answers) falls through to whatever follows,
+/// or to 404. `timeout: 0s` because the plugin carries the program's timeouts in
 /// `x-envoy-upstream-rq-timeout-ms`; Envoy's default 15 s would otherwise apply. One
 /// mirror policy per slot the program can fill reads the slot's header; Envoy does not
 /// shadow when that header is absent. The mirror headers cannot be removed here: the
@@ -128,7 +128,33 @@ pub fn router_filter() -> Node {
 /// route configures the fault filter (a chain's own fault filter, as Istio's, is
 /// configured per route and would ignore the header otherwise) and removes the delay
 /// header, which the fault filter has read by then but leaves in place.
-pub fn routing_route(program: &Program) -> Node {
+///
+/// When most of the program's entries share one retry policy
+/// ([`Program::route_retry`], Istio's default in a program of VirtualServices), the
+/// route carries it, and the plugin writes no retry header for those requests. Envoy
+/// merges retry headers into a route's policy rather than replacing it, so a request
+/// with any other policy carries the own-retry header and takes a first route that has
+/// no policy, where its headers are the whole policy.
+pub fn routing_routes(program: &Program) -> Vec<Node> {
+    match program.route_retry() {
+        Some(usual) => {
+            let own = own_retry_header(program.routing_header());
+            vec![
+                routing_route(program, Some(&own), None),
+                routing_route(program, None, Some(usual)),
+            ]
+        }
+        None => vec![routing_route(program, None, None)],
+    }
+}
+
+/// The header a request carries to take the routing route without a retry policy; the
+/// plugin's `own_retry_header` (plugin/src/envoy.rs) writes the same name.
+pub fn own_retry_header(routing_header: &str) -> String {
+    format!("{routing_header}-own-retry")
+}
+
+fn routing_route(program: &Program, marker: Option<&str>, retry: Option<Retry<'_>>) -> Node {
     let header = program.routing_header();
     let mut action = yaml_map! {
         "cluster_header" => header,
@@ -140,15 +166,33 @@ pub fn routing_route(program: &Program) -> Node {
     if !mirrors.is_empty() {
         action.push("request_mirror_policies", mirrors);
     }
+    if let Some(retry) = retry {
+        let mut policy = yaml_map! {
+            "retry_on" => retry.retry_on,
+            "num_retries" => retry.attempts,
+        };
+        if let Some(codes) = retry.codes {
+            let codes: Vec<Node> = codes
+                .split(',')
+                .filter_map(|c| c.trim().parse::<i64>().ok())
+                .map(Node::Int)
+                .collect();
+            policy.push("retriable_status_codes", codes);
+        }
+        action.push("retry_policy", policy);
+    }
+    let mut matchers = vec![yaml_map! { "name" => header, "present_match" => true }];
+    matchers.extend(marker.map(|m| yaml_map! { "name" => m, "present_match" => true }));
     let mut route = yaml_map! {
         "name" => PLUGIN_NAME,
         "match" => yaml_map! {
             "prefix" => "/",
-            "headers" => vec![yaml_map! { "name" => header, "present_match" => true }],
+            "headers" => matchers,
         },
         "route" => action,
     };
     let mut remove = vec![Node::from(header)];
+    remove.extend(marker.map(Node::from));
     if program.features().delays {
         remove.push(Node::from(FAULT_DELAY_HEADER));
         route.push(

@@ -75,18 +75,22 @@ pub fn envoyfilters(
             .collect();
         resources.push(resource(meta, "filter", options, patches));
     }
-    let route = envoy::routing_route(program);
+    // Each INSERT_FIRST goes before the routes already there, so the routes are
+    // inserted last first to end up in match order.
+    let routes = envoy::routing_routes(program);
     let patches = ports
         .iter()
-        .map(|&port| {
-            yaml_map! {
-                "applyTo" => "HTTP_ROUTE",
-                "match" => yaml_map! {
-                    "context" => context,
-                    "routeConfiguration" => yaml_map! { "portNumber" => port },
-                },
-                "patch" => yaml_map! { "operation" => "INSERT_FIRST", "value" => route.clone() },
-            }
+        .flat_map(|&port| {
+            routes.iter().rev().map(move |route| {
+                yaml_map! {
+                    "applyTo" => "HTTP_ROUTE",
+                    "match" => yaml_map! {
+                        "context" => context,
+                        "routeConfiguration" => yaml_map! { "portNumber" => port },
+                    },
+                    "patch" => yaml_map! { "operation" => "INSERT_FIRST", "value" => route.clone() },
+                }
+            })
         })
         .collect();
     resources.push(resource(meta, "route", options, patches));

@@ -78,6 +78,12 @@ struct Writer {
     services: HashMap<ServiceIr, u32>,
     needed_headers: BTreeMap<String, u32>,
     s: BTreeMap<u32, Vec<u32>>,
+    /// Runs of records already written, by section and words. Many rules share their
+    /// action (the same backends, the same filters), so an identical run of ops,
+    /// backends or predicates, and an identical action or backend set, is written once
+    /// and referred to by every user: records refer to each other by index only, so
+    /// sharing changes no meaning, and the loader verifies each record as before.
+    runs: HashMap<(u32, Vec<u32>), (u32, u32)>,
     /// Some record needs format 1.1 (Envoy CORS, TLS listener names, a missing cluster).
     needs_1_1: bool,
 }
@@ -112,6 +118,30 @@ impl Writer {
         let index = count(table.len() / per, "records")?;
         table.extend_from_slice(words);
         Ok(index)
+    }
+
+    /// Writes `words` (whole records of section `id`) as one run, or finds the identical
+    /// run written before; returns (start, record count).
+    fn shared_run(&mut self, id: u32, words: Vec<u32>) -> Result<(u32, u32), WriteError> {
+        let per = crate::format::record_words(id);
+        let len = count(words.len() / per, "records")?;
+        if len == 0 {
+            // One spelling for "nothing", so records holding an empty run compare equal.
+            return Ok((0, 0));
+        }
+        let key = (id, words);
+        if let Some(&run) = self.runs.get(&key) {
+            return Ok(run);
+        }
+        let start = self.len(id);
+        self.words(id).extend_from_slice(&key.1);
+        self.runs.insert(key, (start, len));
+        Ok((start, len))
+    }
+
+    /// One record of section `id`, shared with an identical one written before.
+    fn shared_record(&mut self, id: u32, words: &[u32]) -> Result<u32, WriteError> {
+        self.shared_run(id, words.to_vec()).map(|(start, _)| start)
     }
 
     fn len(&self, id: u32) -> u32 {
@@ -368,23 +398,22 @@ impl Writer {
     }
 
     fn entry(&mut self, entry: &EntryIr) -> Result<u32, WriteError> {
-        let pred_start = self.len(section::PREDICATES);
+        let mut predicates: Vec<u32> = Vec::new();
         match &entry.path {
             PathIr::Regex(pattern) => {
                 let regex = self.regex(pattern)?;
-                self.record(section::PREDICATES, &[u32::from(pred::PATH_REGEX), NONE, regex])?;
+                predicates.extend_from_slice(&[u32::from(pred::PATH_REGEX), NONE, regex]);
             }
             PathIr::StringPrefix(prefix) if !prefix.is_empty() => {
                 let text = self.string(prefix)?;
-                self.record(section::PREDICATES, &[u32::from(pred::PATH_PREFIX), text, NONE])?;
+                predicates.extend_from_slice(&[u32::from(pred::PATH_PREFIX), text, NONE]);
             }
             _ => {}
         }
         for predicate in &entry.predicates {
-            let record = self.predicate(predicate)?;
-            self.record(section::PREDICATES, &record)?;
+            predicates.extend_from_slice(&self.predicate(predicate)?);
         }
-        let pred_len = self.len(section::PREDICATES) - pred_start;
+        let (pred_start, pred_len) = self.shared_run(section::PREDICATES, predicates)?;
         let action = self.action(&entry.filters, &entry.action)?;
         let source = &entry.source;
         let kind = match source.kind {
@@ -498,15 +527,11 @@ impl Writer {
             }
         });
         let (op_start, op_len) = self.op_run(&ops)?;
-        self.record(section::ACTIONS, &[op_start, op_len])
+        self.shared_record(section::ACTIONS, &[op_start, op_len])
     }
 
     fn op_run(&mut self, ops: &[[u32; 4]]) -> Result<(u32, u32), WriteError> {
-        let start = self.len(section::OPS);
-        for op in ops {
-            self.record(section::OPS, op)?;
-        }
-        Ok((start, count(ops.len(), "ops")?))
+        self.shared_run(section::OPS, ops.concat())
     }
 
     fn optional_string(&mut self, text: Option<&str>) -> Result<u32, WriteError> {
@@ -702,20 +727,14 @@ impl Writer {
                 .ok_or(too_large("backend weight"))?;
             records.push(self.backend_words(backend)?);
         }
-        let start = self.len(section::BACKENDS);
-        for record in &records {
-            self.record(section::BACKENDS, record)?;
-        }
-        self.record(
-            section::BACKEND_SETS,
-            &[start, count(backends.len(), "backends")?, total],
-        )
+        let (start, len) = self.shared_run(section::BACKENDS, records.concat())?;
+        self.shared_record(section::BACKEND_SETS, &[start, len, total])
     }
 
     /// A lone backend record (a mirror target).
     fn backend(&mut self, backend: &BackendIr) -> Result<u32, WriteError> {
         let words = self.backend_words(backend)?;
-        self.record(section::BACKENDS, &words)
+        self.shared_record(section::BACKENDS, &words)
     }
 
     /// A backend's record words; its filter ops are written first.

@@ -1,6 +1,8 @@
 //! Golden programs: the bytes the compiler writes for the quick-start example, committed
 //! with their listing. A change to the bytecode layout shows up here first; it must come
-//! with a deliberate format version bump (docs/bytecode.md, "Versioning").
+//! with a deliberate format version bump (docs/bytecode.md, "Versioning"). A change in
+//! how the writer lays out the same records (sharing identical ones, say), which every
+//! loader of the version accepts, only needs the goldens regenerated.
 //!
 //! Regenerate after such a change with:
 //!     SWITCHYARD_BLESS=1 cargo test -p switchyard-compiler --test golden
@@ -84,4 +86,42 @@ fn golden_headers_carry_the_lowest_sufficient_format_version() {
         );
         assert_eq!(u16::from_le_bytes([golden[10], golden[11]]), minor, "{name}");
     }
+}
+
+/// Rules with the same backends and filters share one action, one op run, one backend
+/// set and its backend records (the writer interns them like strings): 200 rules to
+/// three services write three backend records, not 180.
+#[test]
+fn rules_with_the_same_action_share_its_records() {
+    let mut manifests = String::from(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: ns}\n\
+         spec: {gatewayClassName: x, listeners: [{name: http, port: 80, protocol: HTTP}]}\n",
+    );
+    for svc in ["a", "b", "c"] {
+        manifests.push_str(&format!(
+            "---\napiVersion: v1\nkind: Service\nmetadata: {{name: {svc}, namespace: ns}}\nspec: {{ports: [{{port: 80}}]}}\n"
+        ));
+    }
+    // HTTPRoutes hold at most 16 rules: 12 routes of 15.
+    for route in 0..12 {
+        manifests.push_str(&format!(
+            "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: r{route}, namespace: ns}}\n\
+             spec:\n  parentRefs: [{{name: gw}}]\n  rules:\n"
+        ));
+        for rule in 0..15 {
+            let i = route * 15 + rule;
+            let svc = ["a", "b", "c"][i % 3];
+            manifests.push_str(&format!(
+                "  - matches: [{{path: {{type: PathPrefix, value: /p{i}}}}}]\n    backendRefs: [{{name: {svc}, port: 80}}]\n"
+            ));
+        }
+    }
+    let path = std::env::temp_dir().join(format!("switchyard-shared-{}.yaml", std::process::id()));
+    std::fs::write(&path, manifests).unwrap();
+    let documents = load_inputs(&[path.to_string_lossy().into_owned()]).unwrap();
+    let _ = std::fs::remove_file(&path);
+    let bytes = compile(&documents, &CompileOptions::default()).unwrap().bytes;
+    let program = Program::from_bytes(&bytes).unwrap();
+    assert_eq!(program.entry_count(), 180);
+    assert_eq!(program.backend_count(), 3);
 }

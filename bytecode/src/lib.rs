@@ -23,8 +23,8 @@ pub mod writer;
 
 pub use error::LoadError;
 pub use eval::{
-    Decision, HeaderEdit, HeaderOp, Headers, Observer, Outcome, Plan, Rejection, Reply, Request, Retry,
-    Scratch, TRACE_LINE_MAX, Trace, apply_header_ops,
+    Decision, HeaderEdit, HeaderOp, Headers, ISTIO_DEFAULT_RETRY, Observer, Outcome, Plan, Rejection, Reply,
+    Request, Retry, Scratch, TRACE_LINE_MAX, Trace, apply_header_ops,
 };
 pub use loader::MAX_REGEX_LEN;
 pub use program::{BackendInfo, Program, ServiceInfo, SourceInfo, SourceKind};

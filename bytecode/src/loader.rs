@@ -244,36 +244,7 @@ fn features(program: &Program) -> crate::program::Features {
         );
         features.max_mirrors = features.max_mirrors.max(here + backend_mirrors);
     }
-    features.route_retry = majority_retry(program);
     features
-}
-
-/// The retry policy (RETRY op words) of more than half of the entries, if one has such
-/// a majority; an entry without retry counts as a policy of its own ("none"). Found
-/// with the majority vote (Boyer and Moore): one pass to elect, one to count, no memory.
-fn majority_retry(program: &Program) -> Option<[u32; 3]> {
-    let retry_of = |entry: u32| -> Option<[u32; 3]> {
-        let action = program.word(section::ENTRIES, entry, 2);
-        let start = program.word(section::ACTIONS, action, 0);
-        let len = program.word(section::ACTIONS, action, 1);
-        // The last one, as the plan applies them in order.
-        (start..start + len)
-            .rev()
-            .find(|&o| (program.word(section::OPS, o, 0) & 0xFF) as u8 == op::RETRY)
-            .map(|o| [1, 2, 3].map(|w| program.word(section::OPS, o, w)))
-    };
-    let entries = program.table(section::ENTRIES).len;
-    let (mut elected, mut votes) = (None, 0u32);
-    for entry in 0..entries {
-        let policy = retry_of(entry);
-        if votes == 0 {
-            elected = policy;
-        }
-        votes = if policy == elected { votes + 1 } else { votes - 1 };
-    }
-    let elected = elected?;
-    let count = (0..entries).filter(|&e| retry_of(e) == Some(elected)).count() as u32;
-    (count * 2 > entries).then_some(elected)
 }
 
 fn compile_regexes(program: &Program) -> Result<Vec<regex_lite::Regex>, LoadError> {

@@ -60,12 +60,6 @@ pub struct Features {
     /// Some listener checks the TLS SNI against the Host (misdirected requests, 421):
     /// the proxy must pass the SNI (Envoy property `connection.requested_server_name`).
     pub sni: bool,
-    /// The retry policy more than half of the program's entries carry (Istio's default,
-    /// in a program of VirtualServices), as the RETRY op's words (attempts, `retry_on`
-    /// string, codes string or NONE). The routing route the compiler emits carries it, so
-    /// that a request with that policy needs no header for it; see
-    /// [`Program::route_retry`].
-    pub route_retry: Option<[u32; 3]>,
 }
 
 /// The decoded META section.
@@ -153,21 +147,6 @@ impl Program {
     /// The proxy controls this program uses.
     pub fn features(&self) -> Features {
         self.features
-    }
-
-    /// The retry policy the emitted routing route carries as its own (more than half of
-    /// the entries have it; `None` when no policy has such a majority). Every attachment
-    /// `switchyard emit` writes puts it on the route, and the plugin sets the retry
-    /// headers only for a request whose policy differs, so for most requests it writes
-    /// none. Chosen from the bytecode alone, so the route and the plugin cannot disagree.
-    pub fn route_retry(&self) -> Option<crate::eval::Retry<'_>> {
-        self.features
-            .route_retry
-            .map(|[attempts, on, codes]| crate::eval::Retry {
-                attempts,
-                retry_on: self.string(on),
-                codes: (codes != NONE).then(|| self.string(codes)),
-            })
     }
 
     /// Listener ports, ascending.

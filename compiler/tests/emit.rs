@@ -381,10 +381,13 @@ fn envoyfilter_patches_are_the_bootstrap_fragments() {
     let boot = plain(&documents(&boot)[0]);
     let hcm = &boot["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"];
     assert_eq!(route_of(&filters[0]), &hcm["http_filters"][0]);
-    assert_eq!(
-        route_of(&filters[1]),
-        &hcm["route_config"]["virtual_hosts"][0]["routes"][0]
-    );
+    // Each INSERT_FIRST goes before the routes already there: the patches come last
+    // route first, so the routes end up in the bootstrap's order.
+    let routes = &hcm["route_config"]["virtual_hosts"][0]["routes"];
+    let patches = filters[1]["spec"]["configPatches"].as_array().unwrap();
+    assert_eq!(patches.len(), 2);
+    assert_eq!(patches[0]["patch"]["value"], routes[1]);
+    assert_eq!(patches[1]["patch"]["value"], routes[0]);
 }
 
 #[test]
@@ -423,7 +426,12 @@ fn bootstrap_has_a_listener_per_port_and_a_cluster_per_backend() {
     let routes = hcm["route_config"]["virtual_hosts"][0]["routes"]
         .as_array()
         .unwrap();
-    assert_eq!(routes.len(), 1, "only the routing-header route");
+    // The routing-header routes: with Istio's default retry policy (named by a header),
+    // and without a policy.
+    assert_eq!(routes.len(), 2, "only the routing-header routes");
+    assert_eq!(routes[0]["route"]["retry_policy"]["num_retries"], 2);
+    assert_eq!(routes[0]["match"]["headers"][1]["name"], "x-switchyard-cluster-default-retry");
+    assert!(routes[1]["route"].get("retry_policy").is_none());
     let clusters = boot["static_resources"]["clusters"].as_array().unwrap();
     let names: Vec<&str> = clusters.iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(

@@ -386,10 +386,6 @@ fn router_controls_the_client_did_not_send_cost_no_host_call() {
     // has header conditions.
     for header_condition in [false, true] {
         let bytes = controls_program(header_condition);
-        // One rule of two (or three) retries: no policy has a majority, the routing
-        // route carries none.
-        let program = switchyard_bytecode::Program::from_bytes(&bytes).unwrap();
-        assert_eq!(program.route_retry(), None);
         let mut vm = start(&bytes);
         let exchange = vm.http_request(&request("a.example", "/other", &[])).unwrap();
         assert_eq!(exchange.request_header_writes, 1, "only the routing header");
@@ -454,7 +450,7 @@ spec: {ports: [{port: 80}]}
     assert!(forwarded.contains(&("x-envoy-upstream-rq-timeout-ms".to_string(), "2000".to_string())));
 }
 
-/// A program of VirtualServices where most routes keep Istio's default retry policy and
+/// A program of VirtualServices where some routes keep Istio's default retry policy and
 /// three set their own: 3 retries on `5xx,unavailable`, none (`attempts: 0`), and 2 on
 /// `5xx` (same count as the default, other conditions).
 fn istio_retry_program() -> Vec<u8> {
@@ -508,26 +504,23 @@ spec: {ports: [{name: http, port: 80}]}
     compile(&documents, &options).expect("compiles").bytes
 }
 
-const OWN_RETRY: &str = "x-switchyard-cluster-own-retry";
+const DEFAULT_RETRY: &str = "x-switchyard-cluster-default-retry";
 
-/// The usual policy rides on the routing route (`Program::route_retry`): a request with
-/// it gets no retry header, and whatever retry headers or own-retry marker the client
-/// sent are removed; a request with another policy is marked and carries that policy in
-/// full, its gRPC conditions in `x-envoy-retry-grpc-on` (Envoy ignores them in
-/// `x-envoy-retry-on`); a route without retries is marked and carries none.
+/// Istio's default retry policy is the first routing route's own: a request with it
+/// writes only the header that names that route (and its routing header), and whatever
+/// retry headers or marker the client sent are removed; a request with another policy
+/// takes the route without one and carries its policy in full, its gRPC conditions in
+/// `x-envoy-retry-grpc-on` (Envoy ignores them in `x-envoy-retry-on`); a route without
+/// retries carries none.
 #[test]
-fn the_usual_retry_policy_costs_no_header_and_any_other_is_given_in_full() {
+fn istios_default_retry_costs_one_header_and_any_other_policy_is_given_in_full() {
     let bytes = istio_retry_program();
-    let program = switchyard_bytecode::Program::from_bytes(&bytes).unwrap();
-    let usual = program.route_retry().expect("Istio's default has the majority");
-    assert_eq!(usual.attempts, 2);
-    assert!(usual.retry_on.contains("unavailable"));
     let mut vm = start(&bytes);
     let spoofed = [
         ("x-envoy-max-retries", "9"),
         ("x-envoy-retry-on", "5xx"),
         ("x-envoy-retry-grpc-on", "internal"),
-        (OWN_RETRY, "1"),
+        (DEFAULT_RETRY, "1"),
     ];
     let forwarded = |vm: &mut Vm, path: &str, extra: &[(&str, &str)]| {
         let exchange = vm.http_request(&request("a.example", path, extra)).unwrap();
@@ -538,13 +531,24 @@ fn the_usual_retry_policy_costs_no_header_and_any_other_is_given_in_full() {
         headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
     };
     let (headers, writes) = forwarded(&mut vm, "/a", &[]);
-    assert_eq!(writes, 1, "only the routing header: {headers:?}");
+    assert_eq!(
+        writes, 2,
+        "the routing header and the default-retry route: {headers:?}"
+    );
+    assert_eq!(value(&headers, DEFAULT_RETRY).as_deref(), Some("1"));
+    for name in ["x-envoy-max-retries", "x-envoy-retry-on", "x-envoy-retry-grpc-on"] {
+        assert_eq!(value(&headers, name), None, "{name} with the route's own policy");
+    }
     let (headers, _) = forwarded(&mut vm, "/b", &spoofed);
-    for (name, _) in spoofed {
+    for (name, _) in &spoofed[..3] {
         assert_eq!(value(&headers, name), None, "{name} reached the router");
     }
-    let (headers, _) = forwarded(&mut vm, "/own", &[]);
-    assert_eq!(value(&headers, OWN_RETRY).as_deref(), Some("1"));
+    let (headers, _) = forwarded(&mut vm, "/own", &spoofed);
+    assert_eq!(
+        value(&headers, DEFAULT_RETRY),
+        None,
+        "the client's marker reached the router"
+    );
     assert_eq!(value(&headers, "x-envoy-max-retries").as_deref(), Some("3"));
     assert_eq!(value(&headers, "x-envoy-retry-on").as_deref(), Some("5xx"));
     assert_eq!(
@@ -552,11 +556,19 @@ fn the_usual_retry_policy_costs_no_header_and_any_other_is_given_in_full() {
         Some("unavailable")
     );
     let (headers, _) = forwarded(&mut vm, "/none", &spoofed);
-    assert_eq!(value(&headers, OWN_RETRY).as_deref(), Some("1"));
+    assert_eq!(value(&headers, DEFAULT_RETRY), None);
     for name in ["x-envoy-max-retries", "x-envoy-retry-on", "x-envoy-retry-grpc-on"] {
         assert_eq!(value(&headers, name), None, "{name} on a route without retries");
     }
     let (headers, _) = forwarded(&mut vm, "/same-count", &[]);
-    assert_eq!(value(&headers, OWN_RETRY).as_deref(), Some("1"));
+    assert_eq!(value(&headers, DEFAULT_RETRY), None);
     assert_eq!(value(&headers, "x-envoy-retry-on").as_deref(), Some("5xx"));
+    // A program without retries still removes a client's marker, so that no client can
+    // pick the retrying route.
+    let mut vm = start(&controls_program(false));
+    let exchange = vm
+        .http_request(&request("a.example", "/other", &[(DEFAULT_RETRY, "1")]))
+        .unwrap();
+    let forwarded = exchange.upstream_request.expect("forwarded");
+    assert!(forwarded.iter().all(|(n, _)| n != DEFAULT_RETRY), "{forwarded:?}");
 }

@@ -45,11 +45,11 @@ pub fn split_retry_on(retry_on: &str) -> (String, String) {
     (http, grpc)
 }
 
-/// The header that sends a request to the routing route without a retry policy, for a
-/// program whose routing route carries one (`Program::route_retry`): set when the
-/// request's own policy differs, which the retry headers then give in full.
-pub fn own_retry_header(routing_header: &str) -> String {
-    format!("{routing_header}-own-retry")
+/// The header that sends a request to the routing route whose own retry policy is
+/// Istio's default (`routing_routes` in the compiler's emit/envoy.rs, which names it the
+/// same way): one header write instead of the policy's three.
+pub fn default_retry_header(routing_header: &str) -> String {
+    format!("{routing_header}-default-retry")
 }
 
 /// The header naming mirror `slot`'s cluster; the emitted Envoy route has one mirror

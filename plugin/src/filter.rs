@@ -5,7 +5,9 @@ use std::rc::Rc;
 
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::Action;
-use switchyard_bytecode::{HeaderEdit, HeaderOp, Headers, Plan, Program, Request, Trace};
+use switchyard_bytecode::{
+    HeaderEdit, HeaderOp, Headers, ISTIO_DEFAULT_RETRY, Plan, Program, Request, Trace,
+};
 
 use crate::Shared;
 use crate::envoy;
@@ -19,6 +21,7 @@ const REQUESTED_SERVER_NAME: [&str; 2] = ["connection", "requested_server_name"]
 pub(crate) struct Filter {
     program: Option<Rc<Program>>,
     trace_header: Option<Rc<str>>,
+    default_retry_header: Rc<str>,
     shared: Rc<RefCell<Shared>>,
     /// Response header edits of the winning rule, owned until the response passes.
     response_edits: Vec<(HeaderEdit, String, String)>,
@@ -28,11 +31,13 @@ impl Filter {
     pub fn new(
         program: Option<Rc<Program>>,
         trace_header: Option<Rc<str>>,
+        default_retry_header: Rc<str>,
         shared: Rc<RefCell<Shared>>,
     ) -> Self {
         Filter {
             program,
             trace_header,
+            default_retry_header,
             shared,
             response_edits: Vec::new(),
         }
@@ -89,20 +94,14 @@ impl Filter {
                 .map(|ms| ms.to_string());
             control(envoy::PER_TRY_TIMEOUT, per_try.as_deref());
         }
+        // Istio's default retry policy is the first routing route's own: such a request
+        // only names that route. Any other takes the route without a policy and brings
+        // its own in full. The marker is cleared whatever the program, so a client cannot
+        // pick the retrying route.
+        let default_retry = features.retries && plan.retry == Some(ISTIO_DEFAULT_RETRY);
+        control(&self.default_retry_header, default_retry.then_some("1"));
         if features.retries {
-            // When the routing route carries the program's usual policy, a request with
-            // that policy needs no header at all; any other request is sent to the
-            // route without a policy and brings its own, in full.
-            let own = match program.route_retry() {
-                Some(usual) => {
-                    let own = plan.retry.as_ref() != Some(&usual);
-                    let marker = envoy::own_retry_header(program.routing_header());
-                    control(&marker, own.then_some("1"));
-                    own
-                }
-                None => true,
-            };
-            let retry = plan.retry.as_ref().filter(|_| own);
+            let retry = plan.retry.as_ref().filter(|_| !default_retry);
             let attempts = retry.map(|r| r.attempts.to_string());
             let (http, grpc) = retry.map(|r| envoy::split_retry_on(r.retry_on)).unzip();
             let nonempty = |list: &Option<String>| list.clone().filter(|l| !l.is_empty());

@@ -70,6 +70,16 @@ pub struct Retry<'p> {
     pub codes: Option<&'p str>,
 }
 
+/// Istio's default retry policy (`route/retry/retry.go`), what a VirtualService route
+/// without `retries` gets: 2 retries on these conditions, no status codes. The routing
+/// route the attachments carry for it has this policy as its own, so the plugin writes
+/// one marker header for such a request instead of the policy.
+pub const ISTIO_DEFAULT_RETRY: Retry<'static> = Retry {
+    attempts: 2,
+    retry_on: "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes",
+    codes: None,
+};
+
 /// Everything a proxy does with one request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan<'p> {

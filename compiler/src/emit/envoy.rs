@@ -1,7 +1,7 @@
 //! The Envoy configuration fragments every emitted artifact shares: the wasm HTTP filter
 //! that runs the plugin, and the route that obeys the header the plugin sets.
 
-use switchyard_bytecode::{Program, Retry};
+use switchyard_bytecode::{ISTIO_DEFAULT_RETRY, Program, Retry};
 
 use super::base64;
 use super::yaml::{Node, yaml_map};
@@ -129,29 +129,25 @@ pub fn router_filter() -> Node {
 /// configured per route and would ignore the header otherwise) and removes the delay
 /// header, which the fault filter has read by then but leaves in place.
 ///
-/// When most of the program's entries share one retry policy
-/// ([`Program::route_retry`], Istio's default in a program of VirtualServices), the
-/// route carries it, and the plugin writes no retry header for those requests. Envoy
-/// merges retry headers into a route's policy rather than replacing it, so a request
-/// with any other policy carries the own-retry header and takes a first route that has
-/// no policy, where its headers are the whole policy.
+/// Two routes, whatever the program: a request with Istio's default retry policy (what
+/// a VirtualService route without `retries` gets; [`ISTIO_DEFAULT_RETRY`]) carries the
+/// default-retry header and takes a first route that has that policy as its own, so the
+/// plugin writes one header for it instead of the policy; every other request takes the
+/// second route, which has no policy, and brings its own in headers (Envoy merges retry
+/// headers into a route's policy rather than replacing it, so they must meet none). The
+/// routes do not depend on the program, so a new program never needs new routes.
 pub fn routing_routes(program: &Program) -> Vec<Node> {
-    match program.route_retry() {
-        Some(usual) => {
-            let own = own_retry_header(program.routing_header());
-            vec![
-                routing_route(program, Some(&own), None),
-                routing_route(program, None, Some(usual)),
-            ]
-        }
-        None => vec![routing_route(program, None, None)],
-    }
+    let marker = default_retry_header(program.routing_header());
+    vec![
+        routing_route(program, Some(&marker), Some(ISTIO_DEFAULT_RETRY)),
+        routing_route(program, None, None),
+    ]
 }
 
-/// The header a request carries to take the routing route without a retry policy; the
-/// plugin's `own_retry_header` (plugin/src/envoy.rs) writes the same name.
-pub fn own_retry_header(routing_header: &str) -> String {
-    format!("{routing_header}-own-retry")
+/// The header that sends a request to the routing route with Istio's default retry
+/// policy; the plugin's `default_retry_header` (plugin/src/envoy.rs) writes the same name.
+pub fn default_retry_header(routing_header: &str) -> String {
+    format!("{routing_header}-default-retry")
 }
 
 fn routing_route(program: &Program, marker: Option<&str>, retry: Option<Retry<'_>>) -> Node {

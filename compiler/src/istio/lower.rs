@@ -33,8 +33,9 @@ pub struct Proxy {
     pub listener_port: u32,
 }
 
-/// Istio's default retry policy (`route/retry/retry.go`), used when `retries` is unset.
-const DEFAULT_RETRY_ON: &str = "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes";
+/// Istio's default retry conditions (`route/retry/retry.go`), used when `retries` or its
+/// `retryOn` is unset.
+const DEFAULT_RETRY_ON: &str = switchyard_bytecode::ISTIO_DEFAULT_RETRY.retry_on;
 
 /// An entry, and whether Envoy's route for it is a catch-all (`IsCatchAllRoute`).
 pub type Lowered = (EntryIr, bool);
@@ -386,7 +387,7 @@ fn route_filters(
 fn retry_filter(retries: Option<&Retries>) -> Option<FilterIr> {
     let Some(retries) = retries else {
         return Some(FilterIr::Retry {
-            attempts: 2,
+            attempts: switchyard_bytecode::ISTIO_DEFAULT_RETRY.attempts,
             retry_on: DEFAULT_RETRY_ON.to_string(),
             codes: Vec::new(),
         });

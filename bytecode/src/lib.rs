@@ -24,7 +24,7 @@ pub mod writer;
 pub use error::LoadError;
 pub use eval::{
     Decision, HeaderEdit, HeaderOp, Headers, ISTIO_DEFAULT_RETRY, Observer, Outcome, Plan, Rejection, Reply,
-    Request, Retry, Scratch, TRACE_LINE_MAX, Trace, apply_header_ops,
+    Request, Retry, Scratch, TRACE_LINE_MAX, Trace, apply_header_ops, default_retry_header,
 };
 pub use loader::MAX_REGEX_LEN;
 pub use program::{BackendInfo, Program, ServiceInfo, SourceInfo, SourceKind};

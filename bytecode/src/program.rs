@@ -139,7 +139,8 @@ impl Program {
     }
 
     /// Whether any predicate or filter reads a request header besides the
-    /// pseudo-headers, so that the plugin must fetch the header map.
+    /// pseudo-headers (a caller holding only the request line can evaluate the program
+    /// when this is false).
     pub fn needs_headers(&self) -> bool {
         self.features.header_map
     }

@@ -426,11 +426,15 @@ fn bootstrap_has_a_listener_per_port_and_a_cluster_per_backend() {
     let routes = hcm["route_config"]["virtual_hosts"][0]["routes"]
         .as_array()
         .unwrap();
-    // The routing-header routes: with Istio's default retry policy (named by a header),
-    // and without a policy.
-    assert_eq!(routes.len(), 2, "only the routing-header routes");
+    // The routing routes: keyed on the second routing header, with Istio's default
+    // retry policy; keyed on the routing header, without a policy.
+    assert_eq!(routes.len(), 2, "only the routing routes");
+    let default_retry = "x-switchyard-cluster-default-retry";
+    assert_eq!(routes[0]["match"]["headers"][0]["name"], default_retry);
+    assert_eq!(routes[0]["route"]["cluster_header"], default_retry);
     assert_eq!(routes[0]["route"]["retry_policy"]["num_retries"], 2);
-    assert_eq!(routes[0]["match"]["headers"][1]["name"], "x-switchyard-cluster-default-retry");
+    assert_eq!(routes[0]["request_headers_to_remove"][0], default_retry);
+    assert_eq!(routes[1]["match"]["headers"][0]["name"], "x-switchyard-cluster");
     assert!(routes[1]["route"].get("retry_policy").is_none());
     let clusters = boot["static_resources"]["clusters"].as_array().unwrap();
     let names: Vec<&str> = clusters.iter().map(|c| c["name"].as_str().unwrap()).collect();

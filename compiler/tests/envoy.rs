@@ -352,11 +352,11 @@ fn a_header_value_that_is_not_utf8_is_routed_and_the_filter_keeps_working() {
     }
 }
 
-/// Retries happen as the program says, with Istio's default policy on the first routing
-/// route and the others in headers: a VirtualService route without `retries` (2 retries
-/// on connect-failure and more) names that route with one header; the route with its
-/// own retries (3 on 5xx) takes the route without a policy and gives its policy in
-/// headers. With both upstreams refusing connections, Envoy's retry counters show each
+/// Retries happen as the program says, with Istio's default policy on a routing route
+/// and the others in headers: a VirtualService route without `retries` (2 retries on
+/// connect-failure and more) names its cluster in the second routing header, whose
+/// route has that policy; the route with its own retries (3 on 5xx) takes the route
+/// without a policy and gives its policy in headers. With both upstreams refusing connections, Envoy's retry counters show each
 /// policy was applied in full.
 #[test]
 fn retries_follow_istios_default_on_the_route_and_an_own_policy_in_headers() {

@@ -504,23 +504,27 @@ spec: {ports: [{name: http, port: 80}]}
     compile(&documents, &options).expect("compiles").bytes
 }
 
+const ROUTING: &str = "x-switchyard-cluster";
 const DEFAULT_RETRY: &str = "x-switchyard-cluster-default-retry";
+const CLUSTER: &str = "outbound|80||svc.default.svc.cluster.local";
 
-/// Istio's default retry policy is the first routing route's own: a request with it
-/// writes only the header that names that route (and its routing header), and whatever
-/// retry headers or marker the client sent are removed; a request with another policy
-/// takes the route without one and carries its policy in full, its gRPC conditions in
-/// `x-envoy-retry-grpc-on` (Envoy ignores them in `x-envoy-retry-on`); a route without
-/// retries carries none.
+/// Istio's default retry policy is the own policy of the routing route keyed on the
+/// second routing header: a request with it names its cluster there, one header write
+/// and no retry header, and a client's value of either routing header or of any retry
+/// header is removed; a request with another policy names it in the routing header,
+/// takes the route without a policy and carries its policy in full, its gRPC conditions
+/// in `x-envoy-retry-grpc-on` (Envoy ignores them in `x-envoy-retry-on`); a route
+/// without retries carries none.
 #[test]
-fn istios_default_retry_costs_one_header_and_any_other_policy_is_given_in_full() {
+fn istios_default_retry_costs_no_header_and_any_other_policy_is_given_in_full() {
     let bytes = istio_retry_program();
     let mut vm = start(&bytes);
     let spoofed = [
         ("x-envoy-max-retries", "9"),
         ("x-envoy-retry-on", "5xx"),
         ("x-envoy-retry-grpc-on", "internal"),
-        (DEFAULT_RETRY, "1"),
+        (ROUTING, "evil"),
+        (DEFAULT_RETRY, "evil"),
     ];
     let forwarded = |vm: &mut Vm, path: &str, extra: &[(&str, &str)]| {
         let exchange = vm.http_request(&request("a.example", path, extra)).unwrap();
@@ -531,23 +535,20 @@ fn istios_default_retry_costs_one_header_and_any_other_policy_is_given_in_full()
         headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
     };
     let (headers, writes) = forwarded(&mut vm, "/a", &[]);
-    assert_eq!(
-        writes, 2,
-        "the routing header and the default-retry route: {headers:?}"
-    );
-    assert_eq!(value(&headers, DEFAULT_RETRY).as_deref(), Some("1"));
-    for name in ["x-envoy-max-retries", "x-envoy-retry-on", "x-envoy-retry-grpc-on"] {
-        assert_eq!(value(&headers, name), None, "{name} with the route's own policy");
-    }
+    assert_eq!(writes, 1, "only the second routing header: {headers:?}");
+    assert_eq!(value(&headers, DEFAULT_RETRY).as_deref(), Some(CLUSTER));
+    assert_eq!(value(&headers, ROUTING), None);
     let (headers, _) = forwarded(&mut vm, "/b", &spoofed);
-    for (name, _) in &spoofed[..3] {
+    assert_eq!(value(&headers, DEFAULT_RETRY).as_deref(), Some(CLUSTER));
+    for (name, _) in &spoofed[..4] {
         assert_eq!(value(&headers, name), None, "{name} reached the router");
     }
     let (headers, _) = forwarded(&mut vm, "/own", &spoofed);
+    assert_eq!(value(&headers, ROUTING).as_deref(), Some(CLUSTER));
     assert_eq!(
         value(&headers, DEFAULT_RETRY),
         None,
-        "the client's marker reached the router"
+        "the client's value reached the router"
     );
     assert_eq!(value(&headers, "x-envoy-max-retries").as_deref(), Some("3"));
     assert_eq!(value(&headers, "x-envoy-retry-on").as_deref(), Some("5xx"));
@@ -556,18 +557,19 @@ fn istios_default_retry_costs_one_header_and_any_other_policy_is_given_in_full()
         Some("unavailable")
     );
     let (headers, _) = forwarded(&mut vm, "/none", &spoofed);
+    assert_eq!(value(&headers, ROUTING).as_deref(), Some(CLUSTER));
     assert_eq!(value(&headers, DEFAULT_RETRY), None);
     for name in ["x-envoy-max-retries", "x-envoy-retry-on", "x-envoy-retry-grpc-on"] {
         assert_eq!(value(&headers, name), None, "{name} on a route without retries");
     }
     let (headers, _) = forwarded(&mut vm, "/same-count", &[]);
-    assert_eq!(value(&headers, DEFAULT_RETRY), None);
+    assert_eq!(value(&headers, ROUTING).as_deref(), Some(CLUSTER));
     assert_eq!(value(&headers, "x-envoy-retry-on").as_deref(), Some("5xx"));
-    // A program without retries still removes a client's marker, so that no client can
-    // pick the retrying route.
+    // A program without retries removes a client's second routing header too, so that
+    // no client can pick the retrying route.
     let mut vm = start(&controls_program(false));
     let exchange = vm
-        .http_request(&request("a.example", "/other", &[(DEFAULT_RETRY, "1")]))
+        .http_request(&request("a.example", "/other", &[(DEFAULT_RETRY, "evil")]))
         .unwrap();
     let forwarded = exchange.upstream_request.expect("forwarded");
     assert!(forwarded.iter().all(|(n, _)| n != DEFAULT_RETRY), "{forwarded:?}");

@@ -45,13 +45,6 @@ pub fn split_retry_on(retry_on: &str) -> (String, String) {
     (http, grpc)
 }
 
-/// The header that sends a request to the routing route whose own retry policy is
-/// Istio's default (`routing_routes` in the compiler's emit/envoy.rs, which names it the
-/// same way): one header write instead of the policy's three.
-pub fn default_retry_header(routing_header: &str) -> String {
-    format!("{routing_header}-default-retry")
-}
-
 /// The header naming mirror `slot`'s cluster; the emitted Envoy route has one mirror
 /// policy per slot reading it (`cluster_header`).
 pub fn mirror_header(routing_header: &str, slot: usize) -> String {

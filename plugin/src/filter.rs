@@ -69,6 +69,12 @@ impl Filter {
         }
     }
 
+    /// Whether the request's retry policy is Istio's default, which the routing route
+    /// keyed on the second routing header carries as its own.
+    fn default_retry(program: &Program, plan: &Plan<'_>) -> bool {
+        program.features().retries && plan.retry == Some(ISTIO_DEFAULT_RETRY)
+    }
+
     /// Sets the headers Envoy's router reads for the controls the program uses, and
     /// clears them when this request has none, so a client can never set them. A control
     /// the client did not send needs no clearing, which saves a host call each.
@@ -94,20 +100,20 @@ impl Filter {
                 .map(|ms| ms.to_string());
             control(envoy::PER_TRY_TIMEOUT, per_try.as_deref());
         }
-        // Istio's default retry policy is the first routing route's own: such a request
-        // only names that route. Any other takes the route without a policy and brings
-        // its own in full. The marker is cleared whatever the program, so a client cannot
-        // pick the retrying route.
-        let default_retry = features.retries && plan.retry == Some(ISTIO_DEFAULT_RETRY);
-        control(&self.default_retry_header, default_retry.then_some("1"));
+        // Istio's default retry policy is the own policy of the routing route keyed on the
+        // second routing header: such a request names its cluster there (see
+        // `on_http_request_headers`) and needs no retry header. Any other takes the route
+        // without a policy and brings its own in full.
+        let default_retry = Self::default_retry(program, plan);
         if features.retries {
             let retry = plan.retry.as_ref().filter(|_| !default_retry);
             let attempts = retry.map(|r| r.attempts.to_string());
             let (http, grpc) = retry.map(|r| envoy::split_retry_on(r.retry_on)).unzip();
-            let nonempty = |list: &Option<String>| list.clone().filter(|l| !l.is_empty());
+            let present = |list: Option<String>| list.filter(|l| !l.is_empty());
+            let (http, grpc) = (present(http), present(grpc));
             control(envoy::MAX_RETRIES, attempts.as_deref());
-            control(envoy::RETRY_ON, nonempty(&http).as_deref());
-            control(envoy::RETRY_GRPC_ON, nonempty(&grpc).as_deref());
+            control(envoy::RETRY_ON, http.as_deref());
+            control(envoy::RETRY_GRPC_ON, grpc.as_deref());
             control(envoy::RETRIABLE_CODES, retry.and_then(|r| r.codes));
         }
         if features.delays {
@@ -209,8 +215,18 @@ impl HttpContext for Filter {
             self.set_http_request_header(":path", Some(path));
         }
         self.set_router_controls(&program, &plan, headers);
-        // Replacing removes every value the client may have sent.
-        self.set_http_request_header(program.routing_header(), plan.cluster);
+        // One of the two routing headers names the cluster (which one picks the routing
+        // route, see `default_retry`); replacing removes every value the client sent, and
+        // a client's value of the other one is removed too.
+        let (named, other) = if Self::default_retry(&program, &plan) {
+            (&*self.default_retry_header, program.routing_header())
+        } else {
+            (program.routing_header(), &*self.default_retry_header)
+        };
+        if headers.contains(other) {
+            self.set_http_request_header(other, None);
+        }
+        self.set_http_request_header(named, plan.cluster);
         Action::Continue
     }
 

@@ -43,7 +43,7 @@ struct Root {
     program: Option<Rc<Program>>,
     /// The request header that asks for a trace, when the configuration enables it.
     trace_header: Option<Rc<str>>,
-    /// The program's `<routing header>-default-retry` (see `envoy::default_retry_header`),
+    /// The program's second routing header (`switchyard_bytecode::default_retry_header`),
     /// named once per program rather than per request.
     default_retry_header: Rc<str>,
     shared: Option<Rc<RefCell<Shared>>>,
@@ -76,7 +76,9 @@ impl RootContext for Root {
                     // New entries, new counters.
                     shared.borrow_mut().counters = RuleCounters::for_program(&program);
                 }
-                self.default_retry_header = Rc::from(envoy::default_retry_header(program.routing_header()));
+                self.default_retry_header = Rc::from(switchyard_bytecode::default_retry_header(
+                    program.routing_header(),
+                ));
                 self.program = Some(Rc::new(program));
                 self.trace_header = trace_header.map(Rc::from);
                 true

@@ -314,13 +314,18 @@ fn exchange(vm: &mut Vm, sample: &SampleRequest) -> Result<switchyard_host_harne
 /// cluster in the routing header, or a 404.
 fn check_wasm(vm: &mut Vm, program: &Program, sample: &SampleRequest) -> Result<(), String> {
     let exchange = exchange(vm, sample)?;
-    let header = program.routing_header();
+    // Either routing header names the cluster (the second one for Istio's default
+    // retry policy).
+    let headers = [
+        program.routing_header().to_string(),
+        switchyard_bytecode::default_retry_header(program.routing_header()),
+    ];
     match &sample.expect_cluster {
         Some(cluster) => {
             let sent = exchange
                 .upstream_request
                 .as_ref()
-                .and_then(|h| h.iter().find(|(n, _)| n == header))
+                .and_then(|h| h.iter().find(|(n, _)| headers.contains(n)))
                 .map(|(_, v)| v.as_str());
             if sent != Some(cluster.as_str()) {
                 return Err(format!("Wasm sent {sent:?}, expected {cluster}"));

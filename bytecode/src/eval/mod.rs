@@ -24,7 +24,10 @@ use crate::program::Program;
 
 pub use headers::Headers;
 pub use host::normalize_host;
-pub use plan::{HeaderEdit, HeaderOp, ISTIO_DEFAULT_RETRY, Mirror, Plan, Reply, Retry, apply_header_ops};
+pub use plan::{
+    HeaderEdit, HeaderOp, ISTIO_DEFAULT_RETRY, Mirror, Plan, Reply, Retry, apply_header_ops,
+    default_retry_header,
+};
 pub use trace::{Observer, Rejection, TRACE_LINE_MAX, Trace};
 
 /// What the evaluator needs to know about a request.

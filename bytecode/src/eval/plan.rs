@@ -71,14 +71,22 @@ pub struct Retry<'p> {
 }
 
 /// Istio's default retry policy (`route/retry/retry.go`), what a VirtualService route
-/// without `retries` gets: 2 retries on these conditions, no status codes. The routing
-/// route the attachments carry for it has this policy as its own, so the plugin writes
-/// one marker header for such a request instead of the policy.
+/// without `retries` gets: 2 retries on these conditions, no status codes. One of the
+/// two routing routes the attachments carry has it as its own policy; see
+/// [`default_retry_header`].
 pub const ISTIO_DEFAULT_RETRY: Retry<'static> = Retry {
     attempts: 2,
     retry_on: "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes",
     codes: None,
 };
+
+/// The second routing header: a request whose policy is [`ISTIO_DEFAULT_RETRY`] names
+/// its cluster here instead of in the routing header, and so takes the routing route
+/// that has that policy as its own; one header write either way. The attachments'
+/// routes, the plugin and the test engines all name it with this function.
+pub fn default_retry_header(routing_header: &str) -> String {
+    format!("{routing_header}-default-retry")
+}
 
 /// Everything a proxy does with one request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

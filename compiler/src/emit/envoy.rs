@@ -1,7 +1,7 @@
 //! The Envoy configuration fragments every emitted artifact shares: the wasm HTTP filter
 //! that runs the plugin, and the route that obeys the header the plugin sets.
 
-use switchyard_bytecode::{ISTIO_DEFAULT_RETRY, Program, Retry};
+use switchyard_bytecode::{ISTIO_DEFAULT_RETRY, Program, Retry, default_retry_header};
 
 use super::base64;
 use super::yaml::{Node, yaml_map};
@@ -129,35 +129,30 @@ pub fn router_filter() -> Node {
 /// configured per route and would ignore the header otherwise) and removes the delay
 /// header, which the fault filter has read by then but leaves in place.
 ///
-/// Two routes, whatever the program: a request with Istio's default retry policy (what
-/// a VirtualService route without `retries` gets; [`ISTIO_DEFAULT_RETRY`]) carries the
-/// default-retry header and takes a first route that has that policy as its own, so the
-/// plugin writes one header for it instead of the policy; every other request takes the
-/// second route, which has no policy, and brings its own in headers (Envoy merges retry
-/// headers into a route's policy rather than replacing it, so they must meet none). The
-/// routes do not depend on the program, so a new program never needs new routes.
+/// Two routes, whatever the program. A request with Istio's default retry policy (what a
+/// VirtualService route without `retries` gets; [`ISTIO_DEFAULT_RETRY`]) names its
+/// cluster in the second routing header ([`default_retry_header`]) and takes the first
+/// route, which has that policy as its own; every other request names it in the routing
+/// header and takes the second route, which has no policy, bringing its own in headers
+/// (Envoy merges retry headers into a route's policy rather than replacing it, so they
+/// must meet none). One header write either way, and since the routes do not depend on
+/// the program, a new program never needs new routes.
 pub fn routing_routes(program: &Program) -> Vec<Node> {
-    let marker = default_retry_header(program.routing_header());
+    let default_retry = default_retry_header(program.routing_header());
     vec![
-        routing_route(program, Some(&marker), Some(ISTIO_DEFAULT_RETRY)),
-        routing_route(program, None, None),
+        routing_route(program, &default_retry, Some(ISTIO_DEFAULT_RETRY)),
+        routing_route(program, program.routing_header(), None),
     ]
 }
 
-/// The header that sends a request to the routing route with Istio's default retry
-/// policy; the plugin's `default_retry_header` (plugin/src/envoy.rs) writes the same name.
-pub fn default_retry_header(routing_header: &str) -> String {
-    format!("{routing_header}-default-retry")
-}
-
-fn routing_route(program: &Program, marker: Option<&str>, retry: Option<Retry<'_>>) -> Node {
-    let header = program.routing_header();
+fn routing_route(program: &Program, header: &str, retry: Option<Retry<'_>>) -> Node {
+    let routing_header = program.routing_header();
     let mut action = yaml_map! {
         "cluster_header" => header,
         "timeout" => "0s",
     };
     let mirrors: Vec<Node> = (0..program.features().max_mirrors)
-        .map(|slot| yaml_map! { "cluster_header" => mirror_header(header, slot) })
+        .map(|slot| yaml_map! { "cluster_header" => mirror_header(routing_header, slot) })
         .collect();
     if !mirrors.is_empty() {
         action.push("request_mirror_policies", mirrors);
@@ -177,18 +172,15 @@ fn routing_route(program: &Program, marker: Option<&str>, retry: Option<Retry<'_
         }
         action.push("retry_policy", policy);
     }
-    let mut matchers = vec![yaml_map! { "name" => header, "present_match" => true }];
-    matchers.extend(marker.map(|m| yaml_map! { "name" => m, "present_match" => true }));
     let mut route = yaml_map! {
         "name" => PLUGIN_NAME,
         "match" => yaml_map! {
             "prefix" => "/",
-            "headers" => matchers,
+            "headers" => vec![yaml_map! { "name" => header, "present_match" => true }],
         },
         "route" => action,
     };
     let mut remove = vec![Node::from(header)];
-    remove.extend(marker.map(Node::from));
     if program.features().delays {
         remove.push(Node::from(FAULT_DELAY_HEADER));
         route.push(

@@ -282,8 +282,11 @@ impl Engine for WasmEngine {
             return Err("the plugin neither answered nor let the request through".to_string());
         };
         let routing_header = self.program.routing_header();
+        // The cluster is named in one of the two routing headers, each keying a routing
+        // route (the second one, for Istio's default retry policy).
+        let default_retry = switchyard_bytecode::default_retry_header(routing_header);
         let value = |name: &str| forwarded.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
-        let Some(cluster) = value(routing_header) else {
+        let Some(cluster) = value(routing_header).or_else(|| value(&default_retry)) else {
             // Envoy's route keyed on the routing header does not match: no route.
             return Ok(Observed {
                 status: 404,
@@ -301,6 +304,7 @@ impl Engine for WasmEngine {
                 mirrors.push(backend_of(&self.program, v).name);
             } else if !name.starts_with(':')
                 && name != routing_header
+                && *name != default_retry
                 && !ROUTER_CONTROLS.contains(&name.as_str())
             {
                 headers.push((name.clone(), v.clone()));
@@ -324,12 +328,13 @@ impl Engine for WasmEngine {
 
 /// The request headers Envoy's router reads and removes (see the plugin's `envoy` module).
 #[cfg(feature = "wasm-engine")]
-const ROUTER_CONTROLS: [&str; 6] = [
+const ROUTER_CONTROLS: [&str; 7] = [
     "x-envoy-fault-delay-request",
     REQUEST_TIMEOUT,
     "x-envoy-upstream-rq-per-try-timeout-ms",
     "x-envoy-max-retries",
     "x-envoy-retry-on",
+    "x-envoy-retry-grpc-on",
     "x-envoy-retriable-status-codes",
 ];
 #[cfg(feature = "wasm-engine")]

@@ -411,3 +411,40 @@ fn retries_follow_istios_default_on_the_route_and_an_own_policy_in_headers() {
         "the route's own policy: 3 retries"
     );
 }
+
+/// Neither routing header can be chosen by a client in a real Envoy: a request whose rule
+/// has Istio's default retry policy, sent with the routing header naming another
+/// cluster, and one with its own policy, sent with the second routing header naming
+/// another cluster, both reach the cluster of their rule.
+#[test]
+fn a_client_cannot_pick_the_cluster_through_either_routing_header() {
+    let Some(envoy) = envoy("a_client_cannot_pick_the_cluster_through_either_routing_header") else {
+        return;
+    };
+    let bytes = program(ISTIO_POLICIES);
+    let parsed = switchyard_bytecode::Program::from_bytes(&bytes).unwrap();
+    let cluster_of = |service: &str| {
+        switchyard_compiler::emit::envoy::clusters(&parsed)
+            .into_iter()
+            .find(|c| c.contains(&format!("|{service}.")))
+            .unwrap()
+    };
+    let routing = parsed.routing_header().to_string();
+    let default_retry = switchyard_bytecode::default_retry_header(&routing);
+    let mut engine = EnvoyEngine::start(&bytes, &envoy, &find_plugin(None).unwrap()).unwrap();
+    let request = |path: &str, header: &str, value: String| SentRequest {
+        authority: "policy.example.com".into(),
+        headers: vec![(header.to_string(), value)],
+        ..get(path)
+    };
+    // Istio's default retry policy: the plugin names the cluster in the second header.
+    let seen = engine
+        .send(&request("/other", &routing, cluster_of("ratings")))
+        .unwrap();
+    assert_eq!(seen.backend.map(|b| b.name).as_deref(), Some("default/reviews"));
+    // Its own policy: the plugin names the cluster in the routing header.
+    let seen = engine
+        .send(&request("/timeout", &default_retry, cluster_of("reviews")))
+        .unwrap();
+    assert_eq!(seen.backend.map(|b| b.name).as_deref(), Some("default/ratings"));
+}

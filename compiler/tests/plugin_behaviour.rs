@@ -333,16 +333,20 @@ metadata: {{name: svc, namespace: ns}}
 spec: {{ports: [{{port: 80}}]}}
 "
     );
-    let path = std::env::temp_dir().join(format!(
-        "switchyard-controls-{}-{header_condition}.yaml",
-        std::process::id()
-    ));
+    compile_text(
+        &format!("controls-{header_condition}"),
+        &manifests,
+        CompileOptions::default(),
+    )
+}
+
+/// Compiles manifests given as text (through a file, as the CLI reads them).
+fn compile_text(name: &str, manifests: &str, options: CompileOptions) -> Vec<u8> {
+    let path = std::env::temp_dir().join(format!("switchyard-{name}-{}.yaml", std::process::id()));
     std::fs::write(&path, manifests).unwrap();
     let documents = load_inputs(&[path.display().to_string()]).expect("loads");
     let _ = std::fs::remove_file(&path);
-    compile(&documents, &CompileOptions::default())
-        .expect("compiles")
-        .bytes
+    compile(&documents, &options).expect("compiles").bytes
 }
 
 #[test]
@@ -422,13 +426,7 @@ kind: Service
 metadata: {name: svc, namespace: ns}
 spec: {ports: [{port: 80}]}
 ";
-    let path = std::env::temp_dir().join(format!("switchyard-timeout-zero-{}.yaml", std::process::id()));
-    std::fs::write(&path, manifests).unwrap();
-    let documents = load_inputs(&[path.display().to_string()]).expect("loads");
-    let _ = std::fs::remove_file(&path);
-    let bytes = compile(&documents, &CompileOptions::default())
-        .expect("compiles")
-        .bytes;
+    let bytes = compile_text("timeout-zero", manifests, CompileOptions::default());
     let mut vm = start(&bytes);
     let exchange = vm.http_request(&request("a.example", "/open", &[])).unwrap();
     assert_eq!(exchange.request_header_writes, 1, "only the routing header");
@@ -493,15 +491,11 @@ kind: Service
 metadata: {name: svc, namespace: default}
 spec: {ports: [{name: http, port: 80}]}
 ";
-    let path = std::env::temp_dir().join(format!("switchyard-istio-retry-{}.yaml", std::process::id()));
-    std::fs::write(&path, manifests).unwrap();
-    let documents = load_inputs(&[path.display().to_string()]).expect("loads");
-    let _ = std::fs::remove_file(&path);
     let options = CompileOptions {
         target: switchyard_compiler::compile::Target::IstioGateway("istio-system/ingress".into()),
         ..CompileOptions::default()
     };
-    compile(&documents, &options).expect("compiles").bytes
+    compile_text("istio-retry", manifests, options)
 }
 
 const ROUTING: &str = "x-switchyard-cluster";

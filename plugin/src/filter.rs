@@ -78,7 +78,13 @@ impl Filter {
     /// Sets the headers Envoy's router reads for the controls the program uses, and
     /// clears them when this request has none, so a client can never set them. A control
     /// the client did not send needs no clearing, which saves a host call each.
-    fn set_router_controls(&self, program: &Program, plan: &Plan<'_>, sent: Headers<'_>) {
+    fn set_router_controls(
+        &self,
+        program: &Program,
+        plan: &Plan<'_>,
+        sent: Headers<'_>,
+        default_retry: bool,
+    ) {
         let control = |name: &str, value: Option<&str>| {
             if value.is_some() || sent.contains(name) {
                 self.set_http_request_header(name, value);
@@ -104,7 +110,6 @@ impl Filter {
         // second routing header: such a request names its cluster there (see
         // `on_http_request_headers`) and needs no retry header. Any other takes the route
         // without a policy and brings its own in full.
-        let default_retry = Self::default_retry(program, plan);
         if features.retries {
             let retry = plan.retry.as_ref().filter(|_| !default_retry);
             let attempts = retry.map(|r| r.attempts.to_string());
@@ -214,11 +219,12 @@ impl HttpContext for Filter {
         if let Some(path) = &plan.path {
             self.set_http_request_header(":path", Some(path));
         }
-        self.set_router_controls(&program, &plan, headers);
+        let default_retry = Self::default_retry(&program, &plan);
+        self.set_router_controls(&program, &plan, headers, default_retry);
         // One of the two routing headers names the cluster (which one picks the routing
         // route, see `default_retry`); replacing removes every value the client sent, and
         // a client's value of the other one is removed too.
-        let (named, other) = if Self::default_retry(&program, &plan) {
+        let (named, other) = if default_retry {
             (&*self.default_retry_header, program.routing_header())
         } else {
             (program.routing_header(), &*self.default_retry_header)

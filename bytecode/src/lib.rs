@@ -8,7 +8,9 @@
 //! - [`Program::evaluate`]: the pure evaluator (no I/O; reusable [`Scratch`]);
 //! - [`listing`]: a numbered listing of a program, for `switchyard explain`.
 
+mod bitset_regex;
 pub mod checksum;
+mod compiled_regex;
 pub mod error;
 pub mod eval;
 pub mod format;

@@ -3,6 +3,7 @@
 //! refused with a [`LoadError`]; this function never panics.
 
 use crate::checksum::crc32;
+use crate::compiled_regex::CompiledRegex;
 use crate::error::LoadError;
 use crate::format::{
     HEADER_LEN, KNOWN_FLAGS, MAGIC, NONE, SECTION_ENTRY_LEN, VERSION_MAJOR, VERSION_MINOR, cors_flag, op,
@@ -247,7 +248,7 @@ fn features(program: &Program) -> crate::program::Features {
     features
 }
 
-fn compile_regexes(program: &Program) -> Result<Vec<regex_lite::Regex>, LoadError> {
+fn compile_regexes(program: &Program) -> Result<Vec<CompiledRegex>, LoadError> {
     let table = program.table(section::REGEXES);
     (0..table.len)
         .map(|i| {
@@ -259,6 +260,7 @@ fn compile_regexes(program: &Program) -> Result<Vec<regex_lite::Regex>, LoadErro
             regex_lite::RegexBuilder::new(pattern)
                 .size_limit(REGEX_SIZE_LIMIT)
                 .build()
+                .map(|regex| CompiledRegex::new(pattern, regex))
                 .map_err(|_| LoadError::BadRegex(i))
         })
         .collect()

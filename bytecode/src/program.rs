@@ -2,6 +2,7 @@
 //! compiled regexes. Immutable and shared by every request; accessors never panic
 //! (reads are bounds-checked even though the loader already proved them in range).
 
+use crate::compiled_regex::CompiledRegex;
 use crate::format::{NONE, section};
 use crate::wire::u32_at;
 
@@ -38,7 +39,7 @@ pub struct Program {
     pub(crate) bytes: Box<[u8]>,
     pub(crate) strings: Strings,
     pub(crate) tables: [Table; section::LIMIT],
-    pub(crate) regexes: Vec<regex_lite::Regex>,
+    pub(crate) regexes: Vec<CompiledRegex>,
     pub(crate) meta: Meta,
     pub(crate) features: Features,
 }

@@ -28,6 +28,10 @@
 const MAX_POSITIONS: usize = 64;
 /// Deepest group nesting the parser follows (it recurses once per group).
 const MAX_DEPTH: u32 = 32;
+/// Most sub-patterns the construction visits. Positions bound the copies of anything
+/// that has a character class, but not of empty groups: `((){64}){64}` nested deeper
+/// would otherwise take exponential time at load.
+const MAX_VISITS: u32 = 4096;
 
 /// Sets of ASCII bytes, bit `b` for byte `b`.
 type ByteSet = u128;
@@ -342,12 +346,17 @@ struct Builder {
     /// The byte set of each position.
     classes: Vec<ByteSet>,
     follow: Vec<u64>,
+    visits: u32,
 }
 
 impl Builder {
     /// Gives every character class of `node` its own positions (a repeated sub-pattern
     /// gets fresh ones for each copy) and links them.
     fn lower(&mut self, node: &Node) -> Option<Fragment> {
+        self.visits += 1;
+        if self.visits > MAX_VISITS {
+            return None;
+        }
         match node {
             Node::Class(set) => {
                 if self.classes.len() == MAX_POSITIONS {

@@ -209,3 +209,14 @@ fn a_class_is_read_as_regex_lite_reads_it() {
         );
     }
 }
+
+/// Repeated empty groups have no positions to run out of; the construction still stops.
+#[test]
+fn nested_repetitions_of_nothing_are_refused_quickly() {
+    let mut pattern = String::from("()");
+    for _ in 0..8 {
+        pattern = format!("({pattern}){{64}}");
+    }
+    // Without the visit bound this call would not return (64^8 copies of `()`).
+    assert!(BitsetRegex::new(&anchored(&pattern)).is_none());
+}

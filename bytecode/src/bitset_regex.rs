@@ -28,9 +28,9 @@
 const MAX_POSITIONS: usize = 64;
 /// Deepest group nesting the parser follows (it recurses once per group).
 const MAX_DEPTH: u32 = 32;
-/// Most sub-patterns the construction visits. Positions bound the copies of anything
-/// that has a character class, but not of empty groups: `((){64}){64}` nested deeper
-/// would otherwise take exponential time at load.
+/// Most atoms the construction reads, copies of repeated ones included. Positions bound
+/// the copies of anything that has a character class, but not of empty groups:
+/// `((){64}){64}` nested deeper would otherwise take exponential time at load.
 const MAX_VISITS: u32 = 4096;
 
 /// Sets of ASCII bytes, bit `b` for byte `b`.
@@ -76,16 +76,17 @@ impl BitsetRegex {
     /// pattern is outside the subset this module decides.
     pub fn new(pattern: &str) -> Option<BitsetRegex> {
         let body = pattern.strip_prefix('^')?.strip_suffix('$')?;
-        let mut parser = Parser {
+        let mut builder = Builder {
             text: body.as_bytes(),
             at: 0,
+            classes: Vec::new(),
+            follow: Vec::new(),
+            visits: 0,
         };
-        let node = parser.alternation(0)?;
-        if parser.at != body.len() {
+        let whole = builder.alternation(0)?;
+        if builder.at != body.len() {
             return None;
         }
-        let mut builder = Builder::default();
-        let whole = builder.lower(&node)?;
         Some(builder.finish(whole))
     }
 
@@ -123,24 +124,42 @@ impl BitsetRegex {
     }
 }
 
-/// The parsed pattern.
-#[derive(Debug)]
-enum Node {
-    /// One character from the set.
+/// What an escape or a class item stands for.
+enum Escaped {
+    Char(u8),
     Class(ByteSet),
-    Concat(Vec<Node>),
-    Alternation(Vec<Node>),
-    /// `min` to `max` (`None`: unbounded) repetitions.
-    Repeat(Box<Node>, u32, Option<u32>),
 }
 
-/// A recursive-descent reader of the subset; every `None` means "not decided here".
-struct Parser<'a> {
+/// What Glushkov's construction tracks for a sub-pattern.
+#[derive(Debug, Clone, Copy)]
+struct Fragment {
+    nullable: bool,
+    first: u64,
+    last: u64,
+}
+
+/// The empty string.
+const EMPTY: Fragment = Fragment {
+    nullable: true,
+    first: 0,
+    last: 0,
+};
+
+/// Reads the pattern (recursive descent over the subset) and builds the automaton as it
+/// goes, with no syntax tree: a repeated atom is read again for each copy, which gives
+/// each copy its own positions. Every `None` means "not decided here".
+struct Builder<'a> {
     text: &'a [u8],
     at: usize,
+    /// The byte set of each position.
+    classes: Vec<ByteSet>,
+    /// For each position, the positions that may follow it.
+    follow: Vec<u64>,
+    /// Atoms read so far, copies included.
+    visits: u32,
 }
 
-impl Parser<'_> {
+impl Builder<'_> {
     fn peek(&self) -> Option<u8> {
         self.text.get(self.at).copied()
     }
@@ -151,29 +170,86 @@ impl Parser<'_> {
         Some(b)
     }
 
-    fn alternation(&mut self, depth: u32) -> Option<Node> {
-        let mut branches = vec![self.concat(depth)?];
+    fn alternation(&mut self, depth: u32) -> Option<Fragment> {
+        let mut union = self.concat(depth)?;
         while self.peek() == Some(b'|') {
             self.at += 1;
-            branches.push(self.concat(depth)?);
+            let branch = self.concat(depth)?;
+            union = Fragment {
+                nullable: union.nullable || branch.nullable,
+                first: union.first | branch.first,
+                last: union.last | branch.last,
+            };
         }
-        Some(if branches.len() == 1 {
-            branches.swap_remove(0)
-        } else {
-            Node::Alternation(branches)
-        })
+        Some(union)
     }
 
-    fn concat(&mut self, depth: u32) -> Option<Node> {
-        let mut items = Vec::new();
+    fn concat(&mut self, depth: u32) -> Option<Fragment> {
+        let mut done = EMPTY;
         while !matches!(self.peek(), None | Some(b'|' | b')')) {
-            let atom = self.atom(depth)?;
-            items.push(self.quantified(atom)?);
+            let item = self.repeated(depth)?;
+            done = self.join(done, item);
         }
-        Some(Node::Concat(items))
+        Some(done)
     }
 
-    fn atom(&mut self, depth: u32) -> Option<Node> {
+    /// An atom and its quantifier, if any. X{n,m} is n copies of X followed by m - n
+    /// optional copies; X{n,} is n copies followed by X*.
+    fn repeated(&mut self, depth: u32) -> Option<Fragment> {
+        let start = self.at;
+        let mut unused = Some(self.atom(depth)?);
+        let Some((min, max)) = self.quantifier()? else {
+            return unused;
+        };
+        let after = self.at;
+        // The copy already read serves first; each further one is read again.
+        let mut copy = |this: &mut Self| -> Option<Fragment> {
+            if let Some(first) = unused.take() {
+                return Some(first);
+            }
+            this.at = start;
+            let fragment = this.atom(depth)?;
+            this.at = after;
+            Some(fragment)
+        };
+        let mut done = EMPTY;
+        for _ in 0..min {
+            let one = copy(self)?;
+            done = self.join(done, one);
+        }
+        match max {
+            None => {
+                let one = copy(self)?;
+                self.link(one.last, one.first);
+                done = self.join(
+                    done,
+                    Fragment {
+                        nullable: true,
+                        ..one
+                    },
+                );
+            }
+            Some(max) => {
+                for _ in min..max {
+                    let one = copy(self)?;
+                    done = self.join(
+                        done,
+                        Fragment {
+                            nullable: true,
+                            ..one
+                        },
+                    );
+                }
+            }
+        }
+        Some(done)
+    }
+
+    fn atom(&mut self, depth: u32) -> Option<Fragment> {
+        self.visits += 1;
+        if self.visits > MAX_VISITS {
+            return None;
+        }
         match self.next()? {
             b'(' => {
                 if depth >= MAX_DEPTH {
@@ -189,21 +265,40 @@ impl Parser<'_> {
                 let inner = self.alternation(depth + 1)?;
                 (self.next()? == b')').then_some(inner)
             }
-            b'[' => self.class().map(Node::Class),
-            b'.' => Some(Node::Class(DOT)),
+            b'[' => {
+                let set = self.class()?;
+                self.position(set)
+            }
+            b'.' => self.position(DOT),
             b'\\' => match self.escape()? {
-                Escaped::Char(c) => Some(Node::Class(byte(c))),
-                Escaped::Class(set) => Some(Node::Class(set)),
+                Escaped::Char(c) => self.position(byte(c)),
+                Escaped::Class(set) => self.position(set),
             },
             // Anchors inside the pattern, stray closers and quantifiers without an atom.
             b'^' | b'$' | b')' | b']' | b'}' | b'?' | b'*' | b'+' | b'{' => None,
-            c @ 0x20..=0x7E => Some(Node::Class(byte(c))),
+            c @ 0x20..=0x7E => self.position(byte(c)),
             _ => None,
         }
     }
 
-    /// `atom` with the quantifier that follows it, if any.
-    fn quantified(&mut self, atom: Node) -> Option<Node> {
+    /// A new position matching one byte of `set`.
+    fn position(&mut self, set: ByteSet) -> Option<Fragment> {
+        if self.classes.len() == MAX_POSITIONS {
+            return None;
+        }
+        let position = 1u64 << self.classes.len();
+        self.classes.push(set);
+        self.follow.push(0);
+        Some(Fragment {
+            nullable: false,
+            first: position,
+            last: position,
+        })
+    }
+
+    /// The quantifier after an atom: `Some(None)` when there is none, `None` when it is
+    /// outside the subset.
+    fn quantifier(&mut self) -> Option<Option<(u32, Option<u32>)>> {
         let (min, max) = match self.peek() {
             Some(b'?') => (0, Some(1)),
             Some(b'*') => (0, None),
@@ -227,7 +322,7 @@ impl Parser<'_> {
                 }
                 (min, max)
             }
-            _ => return Some(atom),
+            _ => return Some(None),
         };
         self.at += 1;
         // A lazy quantifier matches the same texts.
@@ -237,7 +332,7 @@ impl Parser<'_> {
         if matches!(self.peek(), Some(b'?' | b'*' | b'+' | b'{')) {
             return None;
         }
-        Some(Node::Repeat(Box::new(atom), min, max))
+        Some(Some((min, max)))
     }
 
     /// A decimal count of at most `MAX_POSITIONS` (more could not fit anyway).
@@ -320,111 +415,8 @@ impl Parser<'_> {
             _ => None,
         }
     }
-}
 
-enum Escaped {
-    Char(u8),
-    Class(ByteSet),
-}
-
-/// What Glushkov's construction tracks for a sub-pattern.
-#[derive(Debug, Clone, Copy)]
-struct Fragment {
-    nullable: bool,
-    first: u64,
-    last: u64,
-}
-
-const EMPTY: Fragment = Fragment {
-    nullable: true,
-    first: 0,
-    last: 0,
-};
-
-#[derive(Default)]
-struct Builder {
-    /// The byte set of each position.
-    classes: Vec<ByteSet>,
-    follow: Vec<u64>,
-    visits: u32,
-}
-
-impl Builder {
-    /// Gives every character class of `node` its own positions (a repeated sub-pattern
-    /// gets fresh ones for each copy) and links them.
-    fn lower(&mut self, node: &Node) -> Option<Fragment> {
-        self.visits += 1;
-        if self.visits > MAX_VISITS {
-            return None;
-        }
-        match node {
-            Node::Class(set) => {
-                if self.classes.len() == MAX_POSITIONS {
-                    return None;
-                }
-                let position = 1u64 << self.classes.len();
-                self.classes.push(*set);
-                self.follow.push(0);
-                Some(Fragment {
-                    nullable: false,
-                    first: position,
-                    last: position,
-                })
-            }
-            Node::Concat(items) => items.iter().try_fold(EMPTY, |done, item| {
-                let next = self.lower(item)?;
-                Some(self.concat(done, next))
-            }),
-            Node::Alternation(branches) => branches.iter().try_fold(
-                Fragment {
-                    nullable: false,
-                    first: 0,
-                    last: 0,
-                },
-                |union, branch| {
-                    let branch = self.lower(branch)?;
-                    Some(Fragment {
-                        nullable: union.nullable || branch.nullable,
-                        first: union.first | branch.first,
-                        last: union.last | branch.last,
-                    })
-                },
-            ),
-            // X{n,m} is n copies of X followed by m - n optional copies; X{n,} is n
-            // copies followed by X*.
-            Node::Repeat(inner, min, max) => {
-                let mut done = EMPTY;
-                for _ in 0..*min {
-                    let copy = self.lower(inner)?;
-                    done = self.concat(done, copy);
-                }
-                match max {
-                    None => {
-                        let copy = self.lower(inner)?;
-                        self.link(copy.last, copy.first);
-                        let star = Fragment {
-                            nullable: true,
-                            ..copy
-                        };
-                        done = self.concat(done, star);
-                    }
-                    Some(max) => {
-                        for _ in *min..*max {
-                            let copy = self.lower(inner)?;
-                            let optional = Fragment {
-                                nullable: true,
-                                ..copy
-                            };
-                            done = self.concat(done, optional);
-                        }
-                    }
-                }
-                Some(done)
-            }
-        }
-    }
-
-    fn concat(&mut self, a: Fragment, b: Fragment) -> Fragment {
+    fn join(&mut self, a: Fragment, b: Fragment) -> Fragment {
         self.link(a.last, b.first);
         Fragment {
             nullable: a.nullable && b.nullable,

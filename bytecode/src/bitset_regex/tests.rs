@@ -23,45 +23,137 @@ impl Rng {
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
+}
 
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
+/// Atoms of generated patterns, each with the characters a witness may use for it.
+const ATOMS: [(&str, &[u8]); 16] = [
+    ("a", b"a"),
+    ("b", b"b"),
+    ("/", b"/"),
+    ("-", b"-"),
+    ("0", b"0"),
+    ("9", b"9"),
+    (".", b"ab/-.09Z_ "),
+    (r"\.", b"."),
+    (r"\d", b"09"),
+    (r"\w", b"abZ_09"),
+    (r"\s", b" \n"),
+    ("[a-c]", b"abc"),
+    ("[^/]", b"ab-.0Z"),
+    ("[0-9a-f]", b"09af"),
+    ("[-x]", b"-x"),
+    (r"[\d_]", b"0_9"),
+];
+/// Quantifiers with the repetitions a witness may use (`None`: unbounded).
+const QUANTIFIERS: [(&str, u32, Option<u32>); 14] = [
+    ("", 1, Some(1)),
+    ("", 1, Some(1)),
+    ("", 1, Some(1)),
+    ("?", 0, Some(1)),
+    ("*", 0, None),
+    ("+", 1, None),
+    ("{2}", 2, Some(2)),
+    ("{0,2}", 0, Some(2)),
+    ("{1,}", 1, None),
+    ("{1,3}", 1, Some(3)),
+    ("*?", 0, None),
+    ("+?", 1, None),
+    ("??", 0, Some(1)),
+    ("{0}", 0, Some(0)),
+];
+
+/// A generated pattern, kept as a tree so that matching texts can be drawn from it.
+enum Gen {
+    Atom(usize),
+    Group {
+        capturing: bool,
+        branches: Vec<Vec<(Gen, usize)>>,
+    },
+}
+
+fn generate(rng: &mut Rng, depth: u32) -> Vec<(Gen, usize)> {
+    (0..1 + rng.below(3))
+        .map(|_| {
+            let item = if depth > 0 && rng.below(4) == 0 {
+                let branches = (0..1 + rng.below(3))
+                    .map(|_| {
+                        if rng.below(6) == 0 {
+                            Vec::new()
+                        } else {
+                            generate(rng, depth - 1)
+                        }
+                    })
+                    .collect();
+                Gen::Group {
+                    capturing: rng.below(2) == 0,
+                    branches,
+                }
+            } else {
+                Gen::Atom(rng.below(ATOMS.len()))
+            };
+            (item, rng.below(QUANTIFIERS.len()))
+        })
+        .collect()
+}
+
+fn render(sequence: &[(Gen, usize)], out: &mut String) {
+    for (item, quantifier) in sequence {
+        match item {
+            Gen::Atom(a) => out.push_str(ATOMS[*a].0),
+            Gen::Group { capturing, branches } => {
+                out.push_str(if *capturing { "(" } else { "(?:" });
+                for (n, branch) in branches.iter().enumerate() {
+                    if n > 0 {
+                        out.push('|');
+                    }
+                    render(branch, out);
+                }
+                out.push(')');
+            }
+        }
+        out.push_str(QUANTIFIERS[*quantifier].0);
     }
 }
 
-const ATOMS: [&str; 16] = [
-    "a", "b", "/", "-", "0", "9", ".", r"\.", r"\d", r"\w", r"\s", "[a-c]", "[^/]", "[0-9a-f]", "[-x]",
-    r"[\d_]",
-];
-const QUANTIFIERS: [&str; 14] = [
-    "", "", "", "?", "*", "+", "{2}", "{0,2}", "{1,}", "{1,3}", "*?", "+?", "??", "{0}",
-];
-
-fn pattern(rng: &mut Rng, depth: u32) -> String {
-    let items = 1 + rng.below(3);
-    let mut out = String::new();
-    for _ in 0..items {
-        let atom = if depth > 0 && rng.below(4) == 0 {
-            let open = if rng.below(2) == 0 { "(" } else { "(?:" };
-            let mut group = format!("{open}{}", pattern(rng, depth - 1));
-            for _ in 0..rng.below(3) {
-                group.push('|');
-                if rng.below(5) != 0 {
-                    group.push_str(&pattern(rng, depth - 1));
+/// A text the pattern matches, by construction.
+fn witness(rng: &mut Rng, sequence: &[(Gen, usize)], out: &mut String) {
+    for (item, quantifier) in sequence {
+        let (_, min, max) = QUANTIFIERS[*quantifier];
+        let times = min + rng.below((max.unwrap_or(min + 3) - min + 1) as usize) as u32;
+        for _ in 0..times {
+            match item {
+                Gen::Atom(a) => {
+                    let chars = ATOMS[*a].1;
+                    out.push(char::from(chars[rng.below(chars.len())]));
+                }
+                Gen::Group { branches, .. } => {
+                    let branch = &branches[rng.below(branches.len())];
+                    witness(rng, branch, out);
                 }
             }
-            group.push(')');
-            group
-        } else {
-            rng.pick(&ATOMS).to_string()
-        };
-        out.push_str(&atom);
-        out.push_str(rng.pick(&QUANTIFIERS));
+        }
     }
-    out
 }
 
-fn text(rng: &mut Rng) -> String {
+/// One random edit (insert, delete or replace a character), which may or may not keep
+/// the text matching: the cases next to the boundary.
+fn mutate(rng: &mut Rng, text: &str) -> String {
+    const ALPHABET: &[u8] = b"ab/-.09fxZ_ \n";
+    let mut bytes = text.as_bytes().to_vec();
+    let at = rng.below(bytes.len() + 1);
+    let c = ALPHABET[rng.below(ALPHABET.len())];
+    match rng.below(3) {
+        0 => bytes.insert(at, c),
+        1 if at < bytes.len() => {
+            bytes.remove(at);
+        }
+        _ if at < bytes.len() => bytes[at] = c,
+        _ => bytes.push(c),
+    }
+    String::from_utf8(bytes).expect("ASCII")
+}
+
+fn random_text(rng: &mut Rng) -> String {
     const ALPHABET: &[u8] = b"ab/-.09fxZ_ \n";
     let len = rng.below(10);
     (0..len)
@@ -69,32 +161,48 @@ fn text(rng: &mut Rng) -> String {
         .collect()
 }
 
-/// The matcher must be a faster regex-lite, never a different one.
+/// The matcher must be a faster regex-lite, never a different one: on generated
+/// patterns, texts they match by construction, those texts with one edit, and random
+/// texts.
 #[test]
 fn every_answer_agrees_with_regex_lite() {
     let mut rng = Rng(0x5EED_1234_ABCD_0001);
-    let mut decided = 0;
+    let (mut decided, mut answers, mut matches) = (0, 0, 0);
     for _ in 0..3000 {
-        let source = pattern(&mut rng, 2);
-        let Ok(regex) = regex_lite::Regex::new(&anchored(&source)) else {
-            continue;
-        };
+        let tree = generate(&mut rng, 2);
+        let mut source = String::new();
+        render(&tree, &mut source);
+        let regex = reference(&source);
         let Some(fast) = BitsetRegex::new(&anchored(&source)) else {
             continue;
         };
         decided += 1;
-        for _ in 0..40 {
-            let subject = text(&mut rng);
-            assert_eq!(
-                fast.full_match(&subject),
-                Some(regex.is_match(&subject)),
-                "pattern {source:?} on {subject:?}"
-            );
+        for _ in 0..10 {
+            let mut matching = String::new();
+            witness(&mut rng, &tree, &mut matching);
+            let edited = mutate(&mut rng, &matching);
+            let other = random_text(&mut rng);
+            assert!(regex.is_match(&matching), "generator: {source:?} on {matching:?}");
+            for subject in [&matching, &edited, &other] {
+                let answer = regex.is_match(subject);
+                assert_eq!(
+                    fast.full_match(subject),
+                    Some(answer),
+                    "pattern {source:?} on {subject:?}"
+                );
+                answers += 1;
+                matches += usize::from(answer);
+            }
         }
     }
     // The generator stays inside the subset most of the time (some patterns need more
-    // than 64 positions); if it did not, this test would prove nothing.
+    // than 64 positions), and both answers are well represented; otherwise this test
+    // would prove little.
     assert!(decided > 2000, "only {decided} patterns decided");
+    assert!(
+        matches * 3 > answers && matches * 3 < answers * 2,
+        "{matches} of {answers} match"
+    );
 }
 
 #[test]

@@ -678,3 +678,71 @@ fn trace_header_option_turns_traces_on_in_every_plugin_configuration() {
         "{err}"
     );
 }
+
+/// A route table large enough that its WasmPlugin and its filter EnvoyFilter are over
+/// etcd's default 1.5 MiB: both are still written, with a warning naming each (not the
+/// small route EnvoyFilter), and `-q` silences it.
+#[test]
+fn an_object_larger_than_etcd_stores_is_written_with_a_warning() {
+    let dir = std::env::temp_dir().join(format!("switchyard-emit-large-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let manifests = dir.join("large.yaml");
+    let mut text = String::from(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: big}\n\
+         spec:\n  gatewayClassName: c\n  listeners: [{name: http, port: 80, protocol: HTTP}]\n",
+    );
+    // 4 000 exact paths of 300 bytes each: about 1.2 MB of strings alone.
+    for route in 0..400 {
+        text.push_str(&format!(
+            "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n\
+             metadata: {{name: r{route}, namespace: big}}\nspec:\n  parentRefs: [{{name: gw}}]\n  rules:\n"
+        ));
+        for rule in 0..10 {
+            let path = format!("/{route}/{rule}/{}", "p".repeat(300));
+            text.push_str(&format!(
+                "  - matches: [{{path: {{type: Exact, value: {path}}}}}]\n    backendRefs: [{{name: svc, port: 80}}]\n"
+            ));
+        }
+    }
+    std::fs::write(&manifests, text).unwrap();
+    let run = |artifact: &[&str], quiet: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_switchyard"));
+        command.arg("emit").args(artifact).arg("-f").arg(&manifests);
+        if quiet {
+            command.arg("-q");
+        }
+        command.output().unwrap()
+    };
+    let plugin = run(&["wasmplugin", "--url", "oci://example/switchyard:1"], false);
+    assert!(
+        plugin.status.success(),
+        "{}",
+        String::from_utf8_lossy(&plugin.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&plugin.stderr);
+    assert!(
+        stderr.contains("warning: WasmPlugin big/switchyard is "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("over the 1572864 bytes etcd stores by default"),
+        "{stderr}"
+    );
+    assert!(plugin.stdout.len() > 1_572_864);
+    let filters = run(&["envoyfilter"], false);
+    assert!(filters.status.success());
+    let stderr = String::from_utf8_lossy(&filters.stderr);
+    assert!(
+        stderr.contains("warning: EnvoyFilter big/switchyard-filter is "),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("switchyard-route"), "{stderr}");
+    let quiet = run(&["wasmplugin", "--url", "oci://example/switchyard:1"], true);
+    assert!(quiet.status.success());
+    assert!(
+        quiet.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&quiet.stderr)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

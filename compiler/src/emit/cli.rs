@@ -11,7 +11,7 @@ use super::bootstrap::{BootstrapOptions, bootstrap};
 use super::endpoints::{self, Endpoint};
 use super::envoyfilter::{DEFAULT_WASM_PATH, EnvoyFilterOptions, envoyfilters};
 use super::wasmplugin::{WasmPluginOptions, wasmplugin};
-use super::{Metadata, envoy, parse_label, yaml};
+use super::{Metadata, envoy, object_size, parse_label, yaml};
 use crate::cli::{compile_from_args, write_atomically};
 use crate::routetest::engine::find_plugin;
 
@@ -44,6 +44,9 @@ Workloads: a Gateway API Gateway's pods by default; an Istio Gateway target need
     --selector K=V          workload labels (repeatable), or
     --target-ref [GROUP/]KIND/NAME   (repeatable; default: the compiled Gateway)
     The WasmPlugin only installs the filter: also apply `emit envoyfilter --route-only`.
+  Both carry the whole program: an object over 1.5 MiB (etcd's default request limit,
+  about 10 000 rules in Istio form) is written with a warning, since Kubernetes is
+  likely to refuse it.
   envoyfilter   EnvoyFilters NAME-filter (the wasm filter with the raw bytecode) and
                 NAME-route (the route that obeys the routing header)
     --wasm PATH             the module inside the proxy (default
@@ -221,7 +224,10 @@ fn render(artifact: &str, program: &Program, emit: &EmitArgs) -> Result<String, 
                 selector,
                 ..emit.plugin.clone()
             };
-            Ok(wasmplugin(program, &meta, &options)?.to_yaml())
+            let node = wasmplugin(program, &meta, &options)?;
+            let name = format!("{}/{}", meta.namespace, meta.name);
+            warn_if_oversized(&[("WasmPlugin", &name, &node)], emit.quiet);
+            Ok(node.to_yaml())
         }
         "envoyfilter" => {
             if !emit.plugin.target_refs.is_empty() {
@@ -233,9 +239,45 @@ fn render(artifact: &str, program: &Program, emit: &EmitArgs) -> Result<String, 
                 route_only: emit.route_only,
                 trace_header: emit.plugin.trace_header.clone(),
             };
-            Ok(yaml::documents(&envoyfilters(program, &meta, &options)?))
+            let nodes = envoyfilters(program, &meta, &options)?;
+            let names: Vec<String> = nodes
+                .iter()
+                .map(|node| format!("{}/{}", meta.namespace, object_name(node)))
+                .collect();
+            let objects: Vec<(&str, &str, &yaml::Node)> = names
+                .iter()
+                .zip(&nodes)
+                .map(|(name, node)| ("EnvoyFilter", name.as_str(), node))
+                .collect();
+            warn_if_oversized(&objects, emit.quiet);
+            Ok(yaml::documents(&nodes))
         }
         _ => Ok(bootstrap(program, &bootstrap_options(program, emit)?).to_yaml()),
+    }
+}
+
+/// Warns on stderr (unless `-q`) about each Kubernetes object etcd would refuse by its
+/// size.
+fn warn_if_oversized(objects: &[(&str, &str, &yaml::Node)], quiet: bool) {
+    if quiet {
+        return;
+    }
+    for warning in object_size::warnings(objects, object_size::ETCD_DEFAULT_MAX_REQUEST_BYTES) {
+        eprintln!("switchyard emit: {warning}");
+    }
+}
+
+/// `metadata.name` of a Kubernetes object, or "?".
+fn object_name(node: &yaml::Node) -> &str {
+    fn field<'n>(node: &'n yaml::Node, key: &str) -> Option<&'n yaml::Node> {
+        match node {
+            yaml::Node::Map(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+    match field(node, "metadata").and_then(|m| field(m, "name")) {
+        Some(yaml::Node::Str(name)) => name,
+        _ => "?",
     }
 }
 

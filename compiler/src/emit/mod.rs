@@ -15,6 +15,7 @@ pub mod endpoints;
 pub mod envoy;
 pub mod envoy_routes;
 pub mod envoyfilter;
+mod object_size;
 pub mod wasmplugin;
 pub mod yaml;
 

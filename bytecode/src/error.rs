@@ -31,6 +31,9 @@ pub enum LoadError {
     BadRecord { section: u32, index: u32 },
     /// A regex does not compile with regex-lite.
     BadRegex(u32),
+    /// A compressed program (`compress.rs`) is malformed, or declares more than the
+    /// loader decompresses.
+    BadCompression,
 }
 
 impl fmt::Display for LoadError {
@@ -54,6 +57,7 @@ impl fmt::Display for LoadError {
                 write!(f, "bad record {index} in section {section}")
             }
             LoadError::BadRegex(index) => write!(f, "regex {index} does not compile"),
+            LoadError::BadCompression => f.write_str("compressed program is damaged"),
         }
     }
 }

@@ -11,6 +11,7 @@
 mod bitset_regex;
 pub mod checksum;
 mod compiled_regex;
+pub mod compress;
 pub mod error;
 pub mod eval;
 pub mod format;

@@ -19,8 +19,18 @@ pub const MAX_REGEX_LEN: usize = 1024;
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
 impl Program {
-    /// Verifies `bytes` and returns the program, or says why they are not one.
+    /// Verifies `bytes` and returns the program, or says why they are not one. `bytes`
+    /// is a program as the writer makes it, or one in the compressed container
+    /// (`compress.rs`), which is decompressed first (the program inside is then
+    /// verified like any other; a container inside a container is refused).
     pub fn from_bytes(bytes: &[u8]) -> Result<Program, LoadError> {
+        if bytes.starts_with(&crate::compress::COMPRESSED_MAGIC) {
+            return Program::from_plain_bytes(&crate::compress::decompress(bytes)?);
+        }
+        Program::from_plain_bytes(bytes)
+    }
+
+    fn from_plain_bytes(bytes: &[u8]) -> Result<Program, LoadError> {
         let sections = read_header(bytes)?;
         let mut program = Program {
             bytes: bytes.into(),

@@ -1503,3 +1503,32 @@ fn refuses_nonzero_reserved_header_word() {
         LoadError::ReservedNotZero
     );
 }
+
+/// A compressed program loads as the program inside it; a damaged container, or a
+/// container inside a container, is refused without panicking.
+#[test]
+fn a_compressed_program_loads_as_the_program_inside() {
+    use switchyard_bytecode::compress::compress;
+    let plain = write_program(&full()).unwrap();
+    let packed = compress(&plain);
+    assert!(packed.len() < plain.len());
+    let program = Program::from_bytes(&packed).unwrap();
+    assert_eq!(program.as_bytes(), plain.as_slice());
+    for cut in 0..packed.len() {
+        assert!(Program::from_bytes(&packed[..cut]).is_err(), "cut at {cut}");
+    }
+    for at in 0..packed.len() {
+        let mut damaged = packed.clone();
+        damaged[at] ^= 0x41;
+        // Whatever comes out is verified like any program, so a damaged one never
+        // loads; a flip may still decode to the same bytes (a match's distance to an
+        // identical earlier run), which is then the intact program.
+        if let Ok(program) = Program::from_bytes(&damaged) {
+            assert_eq!(program.as_bytes(), plain.as_slice(), "flip at {at}");
+        }
+    }
+    assert_eq!(
+        Program::from_bytes(&compress(&packed)).err(),
+        Some(LoadError::BadMagic)
+    );
+}

@@ -60,6 +60,8 @@ switchyard compile: write the route bytecode for one proxy target
                           {domain}; default Istio's outbound|{port}||{name}.{namespace}.svc.{domain}
   --routing-header H      header the plugin sets to the chosen cluster
                           (default x-switchyard-cluster)
+  --compress              write the compressed container (about a third of the size;
+                          every loader takes both, docs/bytecode.md)
   -q, --quiet             do not print notes and warnings
 ";
 
@@ -153,6 +155,7 @@ struct Args {
     help: bool,
     coverage: bool,
     coverage_min: Option<String>,
+    compress: bool,
     positional: Vec<String>,
 }
 
@@ -194,6 +197,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
             "--coverage" => parsed.coverage = true,
             "--coverage-min" => parsed.coverage_min = Some(value(flag)?),
             "-q" | "--quiet" => parsed.quiet = true,
+            "--compress" => parsed.compress = true,
             "-h" | "--help" => parsed.help = true,
             "-" => parsed.positional.push(arg.clone()),
             _ if flag.starts_with('-') => return Err(format!("unknown option {flag}")),
@@ -344,12 +348,17 @@ fn cmd_compile(args: &Args) -> i32 {
     let Some(compiled) = load_and_compile(args) else {
         return 2;
     };
+    let bytes = if args.compress {
+        switchyard_bytecode::compress::compress(&compiled.bytes)
+    } else {
+        compiled.bytes
+    };
     let written = if output == "-" {
         std::io::stdout()
-            .write_all(&compiled.bytes)
+            .write_all(&bytes)
             .and_then(|()| std::io::stdout().flush())
     } else {
-        write_atomically(Path::new(output), &compiled.bytes)
+        write_atomically(Path::new(output), &bytes)
     };
     match written {
         Ok(()) => 0,

@@ -219,15 +219,31 @@ fn wasmplugin_options_are_written_and_checked() {
 }
 
 /// Istio hands `pluginConfig` to the plugin as its JSON text; the real plugin must load
-/// the program from exactly that and route with it.
+/// the program from exactly that and route with it, compressed or not.
 #[test]
 fn wasmplugin_config_is_what_the_plugin_accepts() {
-    let text = emitted(&["emit", "wasmplugin", "--url", "oci://x"], &[QUICKSTART]);
-    let config = plain(&documents(&text)[0])["spec"]["pluginConfig"].to_string();
+    for compress in [false, true] {
+        let mut args = vec!["emit", "wasmplugin", "--url", "oci://x"];
+        if compress {
+            args.push("--compress");
+        }
+        let text = emitted(&args, &[QUICKSTART]);
+        let config = plain(&documents(&text)[0])["spec"]["pluginConfig"].clone();
+        let program = decode_base64(config["bytecode"].as_str().unwrap());
+        assert_eq!(program.starts_with(b"SWYDRTZ\0"), compress);
+        plugin_routes_the_quickstart_health_check(config.to_string().into_bytes());
+    }
+    // Raw bytes too, as an EnvoyFilter's BytesValue delivers them.
+    let raw = compiled(&["--compress"], &[QUICKSTART]);
+    assert!(raw.starts_with(b"SWYDRTZ\0"));
+    plugin_routes_the_quickstart_health_check(raw);
+}
+
+fn plugin_routes_the_quickstart_health_check(config: Vec<u8>) {
     let plugin = Plugin::from_file(&find_plugin(None).unwrap()).unwrap();
     let mut vm = plugin
         .start(VmOptions {
-            plugin_config: config.into_bytes(),
+            plugin_config: config,
             root_id: "switchyard".into(),
             ..VmOptions::default()
         })

@@ -4,6 +4,7 @@
 //! optional: requests carrying that header get a trace of their routing decision in the
 //! response header of the same name; off unless configured).
 
+use switchyard_bytecode::compress::COMPRESSED_MAGIC;
 use switchyard_bytecode::format::MAGIC;
 
 /// Why a configuration was refused. Kept tiny: it is logged as one line.
@@ -54,7 +55,7 @@ pub fn parse_config(config: &[u8]) -> Result<PluginConfig, ConfigError> {
     if config.is_empty() {
         return Err(ConfigError::Empty);
     }
-    if config.starts_with(&MAGIC) {
+    if config.starts_with(&MAGIC) || config.starts_with(&COMPRESSED_MAGIC) {
         return Ok(PluginConfig {
             program: config.to_vec(),
             trace_header: None,
@@ -252,8 +253,10 @@ mod tests {
 
     #[test]
     fn raw_bytecode_is_taken_as_is() {
-        let mut raw = MAGIC.to_vec();
-        raw.extend_from_slice(&[1, 2, 3]);
-        assert_eq!(program_bytes(&raw), Ok(raw.clone()));
+        for magic in [MAGIC, COMPRESSED_MAGIC] {
+            let mut raw = magic.to_vec();
+            raw.extend_from_slice(&[1, 2, 3]);
+            assert_eq!(program_bytes(&raw), Ok(raw.clone()));
+        }
     }
 }

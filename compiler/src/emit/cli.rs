@@ -47,6 +47,8 @@ Workloads: a Gateway API Gateway's pods by default; an Istio Gateway target need
   Both carry the whole program: an object over 1.5 MiB (etcd's default request limit,
   about 10 000 rules in Istio form) is written with a warning, since Kubernetes is
   likely to refuse it.
+    --compress              carry the program in the compressed container (about a
+                            third of the size)
   envoyfilter   EnvoyFilters NAME-filter (the wasm filter with the raw bytecode) and
                 NAME-route (the route that obeys the routing header)
     --wasm PATH             the module inside the proxy (default
@@ -130,6 +132,7 @@ fn split_args(args: &[String]) -> Result<(EmitArgs, Vec<String>), String> {
             "--selector" => emit.selector.push(value()?),
             "--target-ref" => emit.plugin.target_refs.push(value()?),
             "--route-only" => emit.route_only = true,
+            "--compress" => emit.plugin.compress = true,
             "--trace-header" => {
                 let name = value()?;
                 envoy::check_trace_header(&name)?;
@@ -238,6 +241,7 @@ fn render(artifact: &str, program: &Program, emit: &EmitArgs) -> Result<String, 
                 selector,
                 route_only: emit.route_only,
                 trace_header: emit.plugin.trace_header.clone(),
+                compress: emit.plugin.compress,
             };
             let nodes = envoyfilters(program, &meta, &options)?;
             let names: Vec<String> = nodes

@@ -39,6 +39,16 @@ pub fn check_trace_header(name: &str) -> Result<(), String> {
     }
 }
 
+/// The program as the attachments carry it: as written, or in the compressed container
+/// (`switchyard_bytecode::compress`), which every loader also takes.
+pub fn delivered_program(program: &Program, compress: bool) -> Vec<u8> {
+    if compress {
+        switchyard_bytecode::compress::compress(program.as_bytes())
+    } else {
+        program.as_bytes().to_vec()
+    }
+}
+
 /// The plugin configuration as JSON: `{"bytecode": "<base64>", "traceHeader": "..."}`.
 pub fn plugin_config_json(program_bytes: &[u8], trace_header: &str) -> String {
     format!(

@@ -20,6 +20,8 @@ pub struct EnvoyFilterOptions {
     pub selector: Vec<(String, String)>,
     /// Only the route patch (the filter comes from a WasmPlugin).
     pub route_only: bool,
+    /// Deliver the program in the compressed container.
+    pub compress: bool,
     /// The plugin's `traceHeader`; `None`: traces off.
     pub trace_header: Option<String>,
 }
@@ -68,7 +70,7 @@ pub fn envoyfilters(
                     },
                     "patch" => yaml_map! {
                         "operation" => "INSERT_BEFORE",
-                        "value" => envoy::wasm_filter(program.as_bytes(), &options.wasm_path, options.trace_header.as_deref()),
+                        "value" => envoy::wasm_filter(&envoy::delivered_program(program, options.compress), &options.wasm_path, options.trace_header.as_deref()),
                     },
                 }
             })

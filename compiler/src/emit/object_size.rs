@@ -26,8 +26,9 @@ pub fn warnings(objects: &[(&str, &str, &Node)], limit: usize) -> Vec<String> {
             (size > limit).then(|| {
                 format!(
                     "warning: {kind} {name} is {size} bytes, over the {limit} bytes etcd stores by \
-                     default (--max-request-bytes), so Kubernetes is likely to refuse it; split \
-                     the routes over several Gateways, or raise the cluster's limit"
+                     default (--max-request-bytes), so Kubernetes is likely to refuse it; emit \
+                     with --compress (about a third of the size), split the routes over several \
+                     Gateways, or raise the cluster's limit"
                 )
             })
         })

@@ -23,6 +23,8 @@ pub struct WasmPluginOptions {
     pub target_refs: Vec<String>,
     /// The plugin's `traceHeader`; `None`: traces off.
     pub trace_header: Option<String>,
+    /// Deliver the program in the compressed container.
+    pub compress: bool,
 }
 
 const PHASES: [&str; 4] = ["UNSPECIFIED_PHASE", "AUTHN", "AUTHZ", "STATS"];
@@ -74,7 +76,8 @@ pub fn wasmplugin(program: &Program, meta: &Metadata, options: &WasmPluginOption
     if let Some(strategy) = &options.fail_strategy {
         spec.push("failStrategy", strategy);
     }
-    let mut config = yaml_map! { "bytecode" => base64::encode(program.as_bytes()) };
+    let bytes = envoy::delivered_program(program, options.compress);
+    let mut config = yaml_map! { "bytecode" => base64::encode(&bytes) };
     if let Some(name) = &options.trace_header {
         config.push("traceHeader", name);
     }

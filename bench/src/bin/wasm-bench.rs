@@ -65,6 +65,10 @@ struct LoadRow {
     native_load_ms: f64,
     wasm_configure_ms: f64,
     wasm_configure_fuel: u64,
+    /// The same program in the compressed container (`switchyard compile --compress`).
+    compressed_bytes: usize,
+    wasm_configure_compressed_ms: f64,
+    wasm_configure_compressed_fuel: u64,
 }
 
 fn main() -> ExitCode {
@@ -127,12 +131,12 @@ fn run() -> Result<(), String> {
         loads.push(load);
     }
     println!(
-        "\n| form | rules | layout | bytecode | regexes | native load | Wasm configure | configure fuel |"
+        "\n| form | rules | layout | bytecode | regexes | native load | Wasm configure | configure fuel | compressed | Wasm configure, compressed | fuel |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for row in &loads {
         println!(
-            "| {} | {} | {} | {} KiB | {} | {:.2} ms | {:.2} ms | {} |",
+            "| {} | {} | {} | {} KiB | {} | {:.2} ms | {:.2} ms | {} | {} KiB | {:.2} ms | {} |",
             row.form,
             row.rules,
             row.layout,
@@ -140,7 +144,10 @@ fn run() -> Result<(), String> {
             row.regexes,
             row.native_load_ms,
             row.wasm_configure_ms,
-            row.wasm_configure_fuel
+            row.wasm_configure_fuel,
+            row.compressed_bytes / 1024,
+            row.wasm_configure_compressed_ms,
+            row.wasm_configure_compressed_fuel
         );
     }
     let dir = configs::work_dir().join("results");
@@ -246,6 +253,14 @@ fn measure(plugin: &Plugin, probe: &Plugin, case: &Case) -> Result<(Vec<RequestR
         configure(&mut vm, bytes)?;
         wasm.push(start.elapsed().as_secs_f64() * 1000.0);
     }
+    let compressed = switchyard_bytecode::compress::compress(bytes);
+    let compressed_fuel = fuel_of(&mut vm, |vm| configure(vm, &compressed))?;
+    let mut wasm_compressed = Vec::new();
+    for _ in 0..runs {
+        let start = Instant::now();
+        configure(&mut vm, &compressed)?;
+        wasm_compressed.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
     let regexes = generated
         .config
         .hosts
@@ -264,6 +279,9 @@ fn measure(plugin: &Plugin, probe: &Plugin, case: &Case) -> Result<(Vec<RequestR
         native_load_ms: median(&mut native),
         wasm_configure_ms: median(&mut wasm),
         wasm_configure_fuel: configure_fuel,
+        compressed_bytes: compressed.len(),
+        wasm_configure_compressed_ms: median(&mut wasm_compressed),
+        wasm_configure_compressed_fuel: compressed_fuel,
     };
     Ok((rows, load))
 }

@@ -45,7 +45,8 @@ use self::client::{Connection, encode};
 use self::configs::{Kind, VERIFY_HEADER, bootstrap_for};
 
 const USAGE: &str = "usage: envoy-bench --config DIR [--runs K] [--cpu-seconds S] [--envoy PATH] [--wasm PATH] \
-     [--candidate PATH] [--routing native,plugin,floor,candidate] [--requests early,middle,late,miss] [--json OUT]";
+     [--candidate PATH] [--routing native,plugin,floor,candidate] [--requests early,middle,late,miss] [--json OUT] \
+     [--sizes-only]";
 
 struct Args {
     config: PathBuf,
@@ -60,6 +61,8 @@ struct Args {
     classes: Vec<String>,
     /// Skip the routing check (for experimental plugin builds that do not route).
     no_verify: bool,
+    /// Only print the sizes (program, compressed program, RouteConfiguration JSON).
+    sizes_only: bool,
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -74,6 +77,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         kinds: Kind::ALL.to_vec(),
         classes: ["early", "middle", "late", "miss"].map(String::from).to_vec(),
         no_verify: false,
+        sizes_only: false,
     };
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -94,6 +98,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                     .collect::<Result<_, _>>()?;
             }
             "--no-verify" => parsed.no_verify = true,
+            "--sizes-only" => parsed.sizes_only = true,
             "--requests" => parsed.classes = value()?.split(',').map(String::from).collect(),
             other => return Err(format!("unknown argument {other}")),
         }
@@ -373,6 +378,20 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 fn bench(args: &Args) -> Result<(), String> {
     let loaded = load(&args.config)?;
+    let routes_json = to_json(&loaded.table.config, false);
+    let compressed = switchyard_bytecode::compress::compress(&loaded.compiled.bytes).len();
+    let json_len = routes_json.len() as f64;
+    eprintln!(
+        "envoy-bench: bytecode {} bytes, compressed {compressed} bytes, RouteConfiguration JSON {} bytes \
+         (ratio {:.3}; compressed {:.3})",
+        loaded.compiled.bytes.len(),
+        routes_json.len(),
+        loaded.compiled.bytes.len() as f64 / json_len,
+        compressed as f64 / json_len
+    );
+    if args.sizes_only {
+        return Ok(());
+    }
     let envoy = match &args.envoy {
         Some(path) => path.clone(),
         None => find_envoy(None).or_else(|e| {
@@ -389,7 +408,6 @@ fn bench(args: &Args) -> Result<(), String> {
     };
     let wasm = absolute(&wasm)?;
     let candidate = args.candidate.as_deref().map(absolute).transpose()?;
-    let routes_json = to_json(&loaded.table.config, false);
     let entries: usize = loaded
         .compiled
         .ir
@@ -399,12 +417,7 @@ fn bench(args: &Args) -> Result<(), String> {
         .map(|v| v.entries.len())
         .sum();
     let vhosts: usize = loaded.compiled.ir.listeners.iter().map(|l| l.vhosts.len()).sum();
-    eprintln!(
-        "envoy-bench: {entries} rules over {vhosts} virtual hosts; bytecode {} bytes, RouteConfiguration JSON {} bytes (ratio {:.3})",
-        loaded.compiled.bytes.len(),
-        routes_json.len(),
-        loaded.compiled.bytes.len() as f64 / routes_json.len() as f64
-    );
+    eprintln!("envoy-bench: {entries} rules over {vhosts} virtual hosts");
     if !args.no_verify {
         verify(&loaded, &envoy, &wasm, candidate.as_deref())?;
         eprintln!(
@@ -508,6 +521,7 @@ fn bench(args: &Args) -> Result<(), String> {
         let report = serde_json::json!({
             "rules": entries, "virtual_hosts": vhosts,
             "bytecode_bytes": loaded.compiled.bytes.len(),
+            "compressed_bytecode_bytes": compressed,
             "route_configuration_json_bytes": routes_json.len(),
             "runs": args.runs, "cpu_seconds_per_run": args.cpu_seconds,
             "results": rows,

@@ -355,6 +355,32 @@ fn compile_dash_output_writes_the_program_to_stdout() {
     assert_eq!(dir.listing(), ["m.yaml", "out.swb"]);
 }
 
+/// `--compress` writes the compressed container, deterministically, and every command
+/// that reads a program reads it as the program inside.
+#[test]
+fn compile_compress_writes_a_container_explain_reads_as_the_same_program() {
+    let dir = Scratch::new("compress");
+    let file = dir.write("m.yaml", all_manifests());
+    let plain = compile_file(&dir, std::slice::from_ref(&file), "plain.swb");
+    let packed = switchyard(&["compile", "--compress", "-f", &file, "-o", "-"]);
+    packed.expect_code(0);
+    assert!(packed.stdout.starts_with(b"SWYDRTZ\0"));
+    assert!(packed.stdout.len() < plain.len());
+    let again = switchyard(&["compile", "--compress", "-f", &file, "-o", "-"]);
+    assert!(
+        again.stdout == packed.stdout,
+        "compressed output differs between runs"
+    );
+    let packed_path = dir.write("packed.swz", &packed.stdout);
+    let plain_path = dir.path("plain.swb");
+    let listing = |path: &str| {
+        let run = switchyard(&["explain", path]);
+        run.expect_code(0);
+        run.out()
+    };
+    assert_eq!(listing(&packed_path), listing(&plain_path));
+}
+
 #[test]
 fn compile_dash_input_reads_manifests_from_stdin() {
     let dir = Scratch::new("stdin");

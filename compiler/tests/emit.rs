@@ -233,6 +233,21 @@ fn wasmplugin_config_is_what_the_plugin_accepts() {
         assert_eq!(program.starts_with(b"SWYDRTZ\0"), compress);
         plugin_routes_the_quickstart_health_check(config.to_string().into_bytes());
     }
+    // A standalone bootstrap is no Kubernetes object: the option is refused, not ignored.
+    let stderr = refused(
+        &[
+            "emit",
+            "envoy-bootstrap",
+            "--endpoint",
+            "c=127.0.0.1:1",
+            "--compress",
+        ],
+        &[QUICKSTART],
+    );
+    assert!(
+        stderr.contains("--compress applies to wasmplugin and envoyfilter"),
+        "{stderr}"
+    );
     // Raw bytes too, as an EnvoyFilter's BytesValue delivers them.
     let raw = compiled(&["--compress"], &[QUICKSTART]);
     assert!(raw.starts_with(b"SWYDRTZ\0"));

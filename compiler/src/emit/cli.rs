@@ -44,11 +44,6 @@ Workloads: a Gateway API Gateway's pods by default; an Istio Gateway target need
     --selector K=V          workload labels (repeatable), or
     --target-ref [GROUP/]KIND/NAME   (repeatable; default: the compiled Gateway)
     The WasmPlugin only installs the filter: also apply `emit envoyfilter --route-only`.
-  Both carry the whole program: an object over 1.5 MiB (etcd's default request limit,
-  about 10 000 rules in Istio form) is written with a warning, since Kubernetes is
-  likely to refuse it.
-    --compress              carry the program in the compressed container (about a
-                            third of the size)
   envoyfilter   EnvoyFilters NAME-filter (the wasm filter with the raw bytecode) and
                 NAME-route (the route that obeys the routing header)
     --wasm PATH             the module inside the proxy (default
@@ -56,6 +51,11 @@ Workloads: a Gateway API Gateway's pods by default; an Istio Gateway target need
     --selector K=V          workload labels (repeatable; default for a Gateway API
                             Gateway: gateway.networking.k8s.io/gateway-name=NAME)
     --route-only            only NAME-route, for use with a WasmPlugin
+  wasmplugin and envoyfilter carry the whole program:
+    --compress              in the compressed container (about a third of the size;
+                            plugins built before it refuse it)
+    An object over 1.5 MiB (etcd's default request limit, about 10 000 rules in Istio
+    form) is written with a warning, since Kubernetes is likely to refuse it.
 
 Envoy:
   envoy-bootstrap   a standalone Envoy bootstrap: one listener per target port
@@ -256,7 +256,12 @@ fn render(artifact: &str, program: &Program, emit: &EmitArgs) -> Result<String, 
             warn_if_oversized(&objects, emit.quiet);
             Ok(yaml::documents(&nodes))
         }
-        _ => Ok(bootstrap(program, &bootstrap_options(program, emit)?).to_yaml()),
+        _ => {
+            if emit.plugin.compress {
+                return Err("--compress applies to wasmplugin and envoyfilter (Kubernetes objects)".into());
+            }
+            Ok(bootstrap(program, &bootstrap_options(program, emit)?).to_yaml())
+        }
     }
 }
 

@@ -78,7 +78,9 @@ pub fn decompress(container: &[u8]) -> Result<Vec<u8>, LoadError> {
         return Err(BAD);
     }
     let input = container.get(HEADER_LEN..).ok_or(BAD)?;
-    let mut out: Vec<u8> = Vec::with_capacity(declared);
+    // Reserve what real programs need (they compress to a third), not what a few hostile
+    // bytes declare: the output still grows up to `declared` if the input really makes it.
+    let mut out: Vec<u8> = Vec::with_capacity(declared.min(input.len().saturating_mul(4)));
     let mut at = 0;
     // The last sequence has literals only; a stream that ends after a match has lost it.
     let mut ended = false;

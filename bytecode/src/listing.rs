@@ -242,8 +242,15 @@ impl Program {
                 let backends: Vec<String> = (first..first + self.word(section::BACKEND_SETS, a, 1))
                     .map(|b| {
                         let info = self.backend(b);
-                        let mut text =
-                            format!("{}*{}", info.cluster.unwrap_or("<unresolved: 500>"), info.weight);
+                        let mut text = format!(
+                            "{}*{}",
+                            info.cluster.unwrap_or(match self.missing_cluster(b) {
+                                // Its NO_CLUSTER op, listed below, says the status.
+                                Some(_) => "<unresolved>",
+                                None => "<unresolved: 500>",
+                            }),
+                            info.weight
+                        );
                         let (op_start, op_len) = (
                             self.word(section::BACKENDS, b, 3),
                             self.word(section::BACKENDS, b, 4),

@@ -391,6 +391,34 @@ fn a_share_whose_cluster_does_not_exist_is_answered_503() {
 }
 
 #[test]
+fn an_unresolved_backend_with_a_missing_cluster_status_answers_that_status_not_500() {
+    let mut entry = to(prefix("/"), "unused");
+    let ActionIr::Forward(backends) = &mut entry.action else {
+        unreachable!()
+    };
+    backends[0].cluster = None;
+    backends[0].filters.push(FilterIr::NoCluster { status: 503 });
+    let program = load(&on_port(vec![vhost("*", vec![entry])]));
+    let req = get("x", "/");
+    let decision = req.eval(&program);
+    assert!(
+        matches!(
+            decision.outcome,
+            Outcome::Reply {
+                status: 503,
+                backend: Some(_),
+                ..
+            }
+        ),
+        "{decision:?}"
+    );
+    assert_eq!(
+        program.plan(&decision, &req.view()).reply.map(|r| r.status),
+        Some(503)
+    );
+}
+
+#[test]
 fn a_mirror_to_a_cluster_that_does_not_exist_is_dropped() {
     let mut gone = to(prefix("/"), "gone");
     let ActionIr::Forward(mut backends) = gone.action.clone() else {

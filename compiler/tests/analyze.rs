@@ -125,6 +125,40 @@ fn unresolved_backend_share_is_an_error_with_a_witness_that_gets_500() {
 }
 
 #[test]
+fn grpc_unresolved_backends_are_reported_as_answered_unavailable_with_a_503_witness() {
+    let all = findings(
+        &[
+            "corpus/switchyard/base/manifests.yaml",
+            "corpus/switchyard/grpc-routes/manifests.yaml",
+        ],
+        &[],
+    );
+    let unresolved = of_kind(&all, "unresolved-backend");
+    // Rules 0-3 have unresolved references; 4 (weight 0) and 5 (no backendRefs) have
+    // nothing to forward to.
+    assert_eq!(unresolved.len(), 6, "{unresolved:#?}");
+    let message = |i: usize| unresolved[i]["message"].as_str().unwrap().to_string();
+    for f in &unresolved {
+        let text = f["message"].as_str().unwrap();
+        assert!(text.contains("GRPCRoute sy/unavailable"), "{text}");
+        assert!(text.contains("answered UNAVAILABLE"), "{text}");
+        let outcome = f["witness"]["outcome"].as_str().unwrap();
+        assert!(outcome.ends_with("answered 503"), "{outcome}");
+    }
+    assert!(
+        message(1).contains("backendRef Bucket sy/v1 does not resolve"),
+        "{}",
+        message(1)
+    );
+    assert!(message(3).contains("50.0% of its requests"), "{}", message(3));
+    assert!(
+        message(5).contains("has no backend with weight"),
+        "{}",
+        message(5)
+    );
+}
+
+#[test]
 fn route_whose_hostnames_miss_every_listener_routes_nothing() {
     let all = findings(&[GATEWAY_API], &[]);
     let nothing = of_kind(&all, "route-routes-nothing");

@@ -609,7 +609,7 @@ fn http_and_grpc_routes_on_different_listeners_do_not_conflict() {
 // ---------------------------------------------------------------------------------------
 
 #[test]
-fn grpc_weights_and_unresolved_backends() {
+fn grpc_unresolved_backend_share_is_answered_503_for_unavailable() {
     let text = [
         BASE.to_string(),
         grpc_route(
@@ -643,7 +643,42 @@ fn grpc_weights_and_unresolved_backends() {
             Outcome::Redirect { status } => status,
         });
     }
-    assert_eq!(outcomes, [200, 200, 200, 500]);
+    // 503 reaches a gRPC client as UNAVAILABLE (HTTPRoute's 500 would be UNKNOWN).
+    assert_eq!(outcomes, [200, 200, 200, 503]);
+    assert!(w[0].message.contains("answered UNAVAILABLE"), "{}", w[0]);
+}
+
+#[test]
+fn grpc_rule_without_backends_or_weight_answers_503() {
+    for backends in ["", "    backendRefs: [{name: a, port: 8080, weight: 0}]\n"] {
+        let text = [
+            BASE.to_string(),
+            grpc_route(
+                "r",
+                None,
+                &format!("  parentRefs: [{{name: gw, sectionName: http}}]\n  rules:\n  - matches: [{{method: {{service: s}}}}]\n{backends}"),
+            ),
+        ]
+        .concat();
+        let p = Program::from_bytes(&compiled(&text).bytes).unwrap();
+        let request = Request {
+            port: 80,
+            authority: "x",
+            method: "POST",
+            path: "/s/m",
+            scheme: "http",
+            headers: Default::default(),
+            random: 0,
+            sni: None,
+        };
+        assert!(
+            matches!(
+                p.evaluate(&request, &mut Scratch::new()).outcome,
+                Outcome::Reply { status: 503, .. }
+            ),
+            "{backends:?}"
+        );
+    }
 }
 
 #[test]
@@ -659,9 +694,9 @@ fn grpc_cross_namespace_backend_needs_a_grant_from_grpcroute() {
         )
     };
     let p = program(&[BASE.to_string(), route.clone()].concat());
-    assert_eq!(call(&p, 80, "x", "/s/m", &[]), "500", "no grant");
+    assert_eq!(call(&p, 80, "x", "/s/m", &[]), "503", "no grant");
     let p = program(&[BASE.to_string(), route.clone(), grant("HTTPRoute")].concat());
-    assert_eq!(call(&p, 80, "x", "/s/m", &[]), "500", "a grant for HTTPRoutes");
+    assert_eq!(call(&p, 80, "x", "/s/m", &[]), "503", "a grant for HTTPRoutes");
     let p = program(&[BASE.to_string(), route, grant("GRPCRoute")].concat());
     assert_eq!(call(&p, 80, "x", "/s/m", &[]), "far");
 }

@@ -275,14 +275,18 @@ impl Program {
             let weight = u64::from(self.word(section::BACKENDS, backend, 1));
             if ticket < weight {
                 let cluster = self.word(section::BACKENDS, backend, 2);
-                return if cluster == NONE {
-                    fail(Some(backend))
-                } else if let Some(status) = self.missing_cluster(backend) {
+                // NO_CLUSTER decides first: a cluster the proxy lacks (an Istio subset)
+                // and a GRPCRoute's unresolved reference (503, which Envoy turns into
+                // UNAVAILABLE for a gRPC call) carry their status; any other backend
+                // without a cluster gets the Gateway API's 500.
+                return if let Some(status) = self.missing_cluster(backend) {
                     Outcome::Reply {
                         status,
                         body: None,
                         backend: Some(backend),
                     }
+                } else if cluster == NONE {
+                    fail(Some(backend))
                 } else {
                     Outcome::Forward {
                         backend,

@@ -20,7 +20,8 @@ sidecar of each namespace with mesh routes), or the one named with --gateway,
   virtualservice-merge  VirtualServices for one host whose rules Istio reorders
   hostname-conflict     an HTTPRoute and a GRPCRoute claiming one hostname
   dangling-reference    backends, subsets, ReferenceGrants, gateways, delegates
-  unresolved-backend    a rule answered 500 for all or a share of its requests
+  unresolved-backend    a rule answered 500 (gRPC: UNAVAILABLE) for all or a
+                        share of its requests
   route-routes-nothing  a route not accepted by its parent (hostnames, allowedRoutes)
   istio-string-prefix   an Istio uri prefix that also matches inside a segment
   compile-warning       any other compiler warning

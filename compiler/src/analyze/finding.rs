@@ -79,7 +79,7 @@ pub const DANGLING: Kind = Kind {
 pub const UNRESOLVED_BACKEND: Kind = Kind {
     id: "unresolved-backend",
     level: Level::Error,
-    summary: "A rule whose requests (or a share of them) are answered 500 because a backend does not resolve",
+    summary: "A rule whose requests (or a share of them) are answered 500 (gRPC: UNAVAILABLE) because a backend does not resolve",
 };
 pub const STRING_PREFIX: Kind = Kind {
     id: "istio-string-prefix",

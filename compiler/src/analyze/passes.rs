@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use switchyard_bytecode::ir::{ActionIr, EntryIr, HostPattern, PathIr, SourceIr};
+use switchyard_bytecode::ir::{ActionIr, BackendIr, EntryIr, HostPattern, PathIr, SourceIr};
 use switchyard_bytecode::{Outcome, Program, Scratch, SourceKind};
 
 use super::cover::{covers, same_conditions};
@@ -363,13 +363,24 @@ pub fn string_prefixes(cx: &Context<'_>, out: &mut Vec<Finding>) {
     }
 }
 
-/// Rules that answer 500 for all or a share of their requests.
+/// Rules that answer 500 (a GRPCRoute's: UNAVAILABLE) for all or a share of their
+/// requests.
 pub fn unresolved_backends(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let mut reported: BTreeSet<String> = BTreeSet::new();
     for vhost in cx.vhosts() {
         for located in &vhost {
-            let ActionIr::Forward(backends) = &located.entry.action else {
-                continue;
+            let grpc = located.entry.source.kind == SourceKind::GrpcRoute;
+            let backends: &[BackendIr] = match &located.entry.action {
+                ActionIr::Forward(backends) => backends,
+                // A GRPCRoute rule with nothing to forward to is lowered to its
+                // UNAVAILABLE answer (GRPCRoute has no filter that answers).
+                ActionIr::Reply { .. } if grpc => &[],
+                _ => continue,
+            };
+            let answered = if grpc {
+                "answered UNAVAILABLE"
+            } else {
+                "answered 500"
             };
             let total: u64 = backends.iter().map(|b| u64::from(b.weight)).sum();
             let failing: u64 = backends
@@ -392,12 +403,12 @@ pub fn unresolved_backends(cx: &Context<'_>, out: &mut Vec<Finding>) {
             let names = unresolved_names(cx.resources, &located.entry.source);
             let message = if total == 0 {
                 format!(
-                    "{} has no backend with weight; every request it matches is answered 500",
+                    "{} has no backend with weight; every request it matches is {answered}",
                     place.what
                 )
             } else {
                 format!(
-                    "{}: {share:.1}% of its requests are answered 500: backendRef {} does not resolve",
+                    "{}: {share:.1}% of its requests are {answered}: backendRef {} does not resolve",
                     place.what,
                     names.join(", ")
                 )
@@ -443,12 +454,18 @@ fn unresolved_names(resources: &Resources, source: &SourceIr) -> Vec<String> {
     let names: Vec<String> = refs
         .unwrap_or_default()
         .iter()
-        .map(|b| {
-            let namespace = b.namespace.clone().unwrap_or_else(|| source.namespace.clone());
-            (namespace, b.name.clone())
+        .filter_map(|b| {
+            let namespace = b.namespace.as_deref().unwrap_or(&source.namespace);
+            if !(b.group.is_empty() && b.kind == "Service") {
+                // Any other kind is unresolvable whatever exists under its name.
+                Some(format!("{} {namespace}/{}", b.kind, b.name))
+            } else {
+                resources
+                    .service(namespace, &b.name)
+                    .is_none()
+                    .then(|| format!("{namespace}/{}", b.name))
+            }
         })
-        .filter(|(ns, name)| resources.service(ns, name).is_none())
-        .map(|(ns, name)| format!("{ns}/{name}"))
         .collect();
     if names.is_empty() {
         vec!["a backend".to_string()]

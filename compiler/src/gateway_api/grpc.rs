@@ -29,6 +29,14 @@ use super::backends::{ClusterNaming, Unresolved, resolve_ref};
 use super::precedence::GrpcPrecedence;
 use super::route_warning;
 
+/// The HTTP status for a share of a GRPCRoute rule that has no backend. The spec: "When
+/// a GRPCBackendRef is invalid, `UNAVAILABLE` statuses MUST be returned for requests that
+/// would have otherwise been routed to an invalid backend" (`grpcroute_types.go`). Envoy
+/// answers a local reply to a gRPC call with HTTP 200 and the grpc-status its status maps
+/// to (`Grpc::Utility::httpToGrpcStatus`), and 503 maps to UNAVAILABLE (14); the 500 an
+/// HTTPRoute gets would map to UNKNOWN (2).
+const UNAVAILABLE: u16 = 503;
+
 /// Lowers every match of every rule of `route`, reporting unresolved references.
 /// `mesh`: compiling for a sidecar, where GAMMA routes reach backends in any namespace
 /// without a ReferenceGrant (GEP-1294).
@@ -51,20 +59,20 @@ pub fn lower_grpc_route(
         }
         let mut backends = Vec::new();
         for (i, reference) in rule.backend_refs.iter().enumerate() {
-            let mut backend = match resolve(reference, route, resources, naming, mesh) {
-                Ok(backend) => backend,
+            let (mut backend, unresolved) = match resolve(reference, route, resources, naming, mesh) {
+                Ok(backend) => (backend, false),
                 Err((why, backend)) => {
                     diagnostics.push(route_warning(
                         route,
                         format!("spec.rules[{rule_index}].backendRefs[{i}]"),
                         format!(
-                            "{} {:?} does not resolve ({}); its share is answered 500",
+                            "{} {:?} does not resolve ({}); its share is answered UNAVAILABLE",
                             reference.kind,
                             reference.name,
                             why.reason()
                         ),
                     ));
-                    backend
+                    (backend, true)
                 }
             };
             // Backend filters run only when this backend is chosen; an unresolved mirror
@@ -80,8 +88,21 @@ pub fn lower_grpc_route(
                 ));
             }
             backend.filters = own.steps;
+            if unresolved {
+                backend.filters.push(FilterIr::NoCluster { status: UNAVAILABLE });
+            }
             backends.push(backend);
         }
+        // With no backend to take a share (none listed, or every weight 0) the rule
+        // answers as for invalid ones: the call has nowhere to go.
+        let action = if backends.iter().all(|b| b.weight == 0) {
+            ActionIr::Reply {
+                status: UNAVAILABLE,
+                body: None,
+            }
+        } else {
+            ActionIr::Forward(backends)
+        };
         for (match_index, m) in rule.matches.iter().enumerate() {
             let precedence = GrpcPrecedence::of(
                 m,
@@ -94,7 +115,7 @@ pub fn lower_grpc_route(
                 path: method_path(m.method.as_ref()),
                 predicates: header_predicates(m),
                 filters: filters.steps.clone(),
-                action: ActionIr::Forward(backends.clone()),
+                action: action.clone(),
                 source: SourceIr {
                     kind: SourceKind::GrpcRoute,
                     namespace: route.meta.namespace.clone(),
@@ -201,10 +222,8 @@ fn header_steps(m: &HeaderModifier, wrap: fn(HeaderEditIr) -> FilterIr, steps: &
 }
 
 /// Resolves a GRPCRoute backendRef like an HTTPRoute's (a ReferenceGrant must admit
-/// GRPCRoutes). An unresolved reference keeps its weight without a cluster, so its share
-/// is answered with the proxy's 500. (The spec asks for `UNAVAILABLE`; Envoy maps a local
-/// 500 for a gRPC call to `UNKNOWN`. Answering 503, mapped to `UNAVAILABLE`, needs a
-/// per-route failure status in the bytecode.)
+/// GRPCRoutes). An unresolved reference keeps its weight without a cluster; the caller
+/// marks it to be answered [`UNAVAILABLE`].
 pub(crate) fn resolve(
     backend: &BackendRef,
     route: &GrpcRoute,

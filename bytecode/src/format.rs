@@ -10,9 +10,9 @@ pub const MAGIC: [u8; 8] = *b"SWYDRTE\0";
 pub const VERSION_MAJOR: u16 = 1;
 /// Bumped when new records or opcodes are added that old loaders refuse cleanly. The
 /// writer stamps the lowest minor version that can express a program (see
-/// [`section::SINCE_1_1`]), so a program that needs nothing new still loads in older
-/// plugins.
-pub const VERSION_MINOR: u16 = 1;
+/// [`section::SINCE_1_1`]; 1.2 lets a backend's op run end in REDIRECT), so a program
+/// that needs nothing new still loads in older plugins.
+pub const VERSION_MINOR: u16 = 2;
 /// Size of the fixed header that precedes the section table.
 pub const HEADER_LEN: usize = 32;
 /// Size of one section table entry: id, offset, length.

@@ -160,6 +160,10 @@ pub struct BackendIr {
     pub service: Option<ServiceIr>,
     /// Applied after the entry's filters when this backend is chosen.
     pub filters: Vec<FilterIr>,
+    /// Answer with this redirect instead of forwarding when this backend is chosen
+    /// (an HTTPRoute backendRef's RequestRedirect; its path change is in `filters`).
+    /// (Boxed: most backends have none, and every one is moved around by value.)
+    pub redirect: Option<Box<RedirectIr>>,
 }
 
 /// A redirect's parts; unset parts come from the request.

@@ -404,7 +404,7 @@ impl Checker<'_> {
                     let cluster = self.w(BACKENDS, i, 2);
                     cluster == NONE || (self.string(cluster) && !self.p.string_bytes(cluster).is_empty())
                 }
-                && self.filter_run(self.w(BACKENDS, i, 3), self.w(BACKENDS, i, 4))
+                && self.backend_run(self.w(BACKENDS, i, 3), self.w(BACKENDS, i, 4))
         })?;
         self.each(STRING_REFS, |i| self.string(self.w(STRING_REFS, i, 0)))?;
         self.each(CORS, |i| {
@@ -489,6 +489,16 @@ impl Checker<'_> {
             && self.filter_run(start, len - 1)
             // A missing cluster belongs to a backend, never to a rule.
             && !(start..start + len).any(|o| (self.w(section::OPS, o, 0) & 0xFF) as u8 == op::NO_CLUSTER)
+    }
+
+    /// A backend's ops: filters, then (format 1.2) at most one REDIRECT, last, that
+    /// answers instead of forwarding to it.
+    fn backend_run(&self, start: u32, len: u32) -> bool {
+        self.filter_run(start, len)
+            || (len > 0
+                && self.range(start, len, section::OPS)
+                && self.filter_run(start, len - 1)
+                && (self.w(section::OPS, start + len - 1, 0) & 0xFF) as u8 == op::REDIRECT)
     }
 
     /// A run of non-terminal ops (a backend's filters, or an action before its terminal).

@@ -13,7 +13,7 @@ use crate::format::{
 use crate::hash::{fnv1a, table_size};
 use crate::ir::{
     ActionIr, BackendIr, CorsIr, EntryIr, FilterIr, HeaderEditIr, HostPattern, OriginMatchIr, PathIr,
-    PortDerivation, PredicateIr, ProgramIr, ServiceIr, VhostIr,
+    PortDerivation, PredicateIr, ProgramIr, RedirectIr, ServiceIr, VhostIr,
 };
 use crate::program::SourceKind;
 use crate::wire::push_u32;
@@ -86,6 +86,8 @@ struct Writer {
     runs: HashMap<(u32, Vec<u32>), (u32, u32)>,
     /// Some record needs format 1.1 (Envoy CORS, TLS listener names, a missing cluster).
     needs_1_1: bool,
+    /// A backend's op run ends in a redirect (format 1.2).
+    needs_1_2: bool,
 }
 
 /// One node of a segment trie while it is being built.
@@ -507,27 +509,29 @@ impl Writer {
                 };
                 [u32::from(op::REPLY), u32::from(*status), body, NONE]
             }
-            ActionIr::Redirect(redirect) => {
-                if ![301, 302, 303, 307, 308].contains(&redirect.status) {
-                    return Err(WriteError::BadStatus(redirect.status));
-                }
-                // The Location needs the request's scheme when the redirect keeps it.
-                let scheme_header = self.string(":scheme")?;
-                self.needed_headers.insert(":scheme".to_string(), scheme_header);
-                let scheme = self.optional_string(redirect.scheme.as_deref())?;
-                let host = self.optional_string(redirect.host.as_deref())?;
-                let packed = u32::from(redirect.status) | u32::from(redirect.port.unwrap_or(0)) << 16;
-                let flags = match redirect.derive {
-                    PortDerivation::GatewayApi => 0,
-                    PortDerivation::KeepAuthority => op::KEEP_AUTHORITY,
-                    PortDerivation::ProtocolDefault => op::PROTOCOL_PORT,
-                    PortDerivation::ListenerPort => op::LISTENER_PORT,
-                };
-                [u32::from(op::REDIRECT) | flags, packed, scheme, host]
-            }
+            ActionIr::Redirect(redirect) => self.redirect_op(redirect)?,
         });
         let (op_start, op_len) = self.op_run(&ops)?;
         self.shared_record(section::ACTIONS, &[op_start, op_len])
+    }
+
+    fn redirect_op(&mut self, redirect: &RedirectIr) -> Result<[u32; 4], WriteError> {
+        if ![301, 302, 303, 307, 308].contains(&redirect.status) {
+            return Err(WriteError::BadStatus(redirect.status));
+        }
+        // The Location needs the request's scheme when the redirect keeps it.
+        let scheme_header = self.string(":scheme")?;
+        self.needed_headers.insert(":scheme".to_string(), scheme_header);
+        let scheme = self.optional_string(redirect.scheme.as_deref())?;
+        let host = self.optional_string(redirect.host.as_deref())?;
+        let packed = u32::from(redirect.status) | u32::from(redirect.port.unwrap_or(0)) << 16;
+        let flags = match redirect.derive {
+            PortDerivation::GatewayApi => 0,
+            PortDerivation::KeepAuthority => op::KEEP_AUTHORITY,
+            PortDerivation::ProtocolDefault => op::PROTOCOL_PORT,
+            PortDerivation::ListenerPort => op::LISTENER_PORT,
+        };
+        Ok([u32::from(op::REDIRECT) | flags, packed, scheme, host])
     }
 
     fn op_run(&mut self, ops: &[[u32; 4]]) -> Result<(u32, u32), WriteError> {
@@ -733,6 +737,11 @@ impl Writer {
 
     /// A lone backend record (a mirror target).
     fn backend(&mut self, backend: &BackendIr) -> Result<u32, WriteError> {
+        if backend.redirect.is_some() {
+            return Err(WriteError::Invalid(
+                "a mirror backend with a redirect".to_string(),
+            ));
+        }
         let words = self.backend_words(backend)?;
         self.shared_record(section::BACKENDS, &words)
     }
@@ -747,7 +756,11 @@ impl Writer {
             Some(cluster) if !cluster.is_empty() => self.string(cluster)?,
             _ => NONE,
         };
-        let ops = self.filter_ops(&backend.filters)?;
+        let mut ops = self.filter_ops(&backend.filters)?;
+        if let Some(redirect) = &backend.redirect {
+            ops.push(self.redirect_op(redirect)?);
+            self.needs_1_2 = true;
+        }
         let (op_start, op_len) = self.op_run(&ops)?;
         Ok([service, backend.weight, cluster, op_start, op_len])
     }
@@ -771,12 +784,14 @@ impl Writer {
         meta.push(count(self.needed_headers.len(), "headers")?);
         meta.extend(self.needed_headers.values().copied());
 
-        // The lowest version that can express the program: 1.0 unless a 1.1 record is used.
-        let (minor, extra): (u16, &[u32]) = if self.needs_1_1 {
-            (1, &section::SINCE_1_1)
+        // The lowest version that can express the program: 1.0 unless a 1.1 record is
+        // used, 1.2 for a backend that redirects. 1.2 adds no section.
+        let minor: u16 = if self.needs_1_2 {
+            2
         } else {
-            (0, &[])
+            u16::from(self.needs_1_1)
         };
+        let extra: &[u32] = if minor >= 1 { &section::SINCE_1_1 } else { &[] };
         let mut bodies: Vec<(u32, Vec<u8>)> = Vec::new();
         bodies.push((section::STRINGS, self.strings_section()?));
         for &id in section::ALL.iter().chain(extra) {

@@ -1,6 +1,7 @@
-//! Format 1.1: what it adds (HTTPS listener names for misdirected requests, Envoy CORS
-//! policies with string-matcher origins, backends whose cluster does not exist), how the
-//! writer stamps versions, what the loader refuses, and how the evaluator uses them.
+//! Formats 1.1 and 1.2: what they add (1.1: HTTPS listener names for misdirected
+//! requests, Envoy CORS policies with string-matcher origins, backends whose cluster does
+//! not exist; 1.2: a backend whose op run ends in a redirect), how the writer stamps
+//! versions, what the loader refuses, and how the evaluator uses them.
 
 mod common;
 
@@ -10,7 +11,8 @@ use switchyard_bytecode::format::{
     HEADER_LEN, NONE, SECTION_ENTRY_LEN, VERSION_MINOR, cors_flag, op, record_words, section,
 };
 use switchyard_bytecode::ir::{
-    ActionIr, CorsIr, EnvoyCorsIr, FilterIr, HostPattern, OriginMatchIr, ProgramIr,
+    ActionIr, CorsIr, EnvoyCorsIr, FilterIr, HostPattern, OriginMatchIr, PortDerivation, ProgramIr,
+    RedirectIr,
 };
 use switchyard_bytecode::{LoadError, Outcome, Program, WriteError, write_program};
 
@@ -98,7 +100,7 @@ fn writer_stamps_1_0_when_nothing_needs_1_1() {
 #[test]
 fn writer_stamps_1_1_and_adds_its_sections_when_a_program_needs_them() {
     let bytes = bytes_of(&format_1_1_program());
-    assert_eq!(minor(&bytes), VERSION_MINOR);
+    assert_eq!(minor(&bytes), 1);
     let mut expected = section::ALL.to_vec();
     expected.extend(section::SINCE_1_1);
     assert_eq!(section_ids(&bytes), expected);
@@ -605,4 +607,103 @@ fn listing_names_https_listeners_envoy_cors_and_missing_clusters() {
         listing.contains("outbound|80|v9|svc*1 [no such cluster: 503]"),
         "{listing}"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Format 1.2: a backend that redirects
+
+#[test]
+fn writer_stamps_1_2_for_a_redirecting_backend() {
+    let bytes = bytes_of(&format_1_2_program());
+    assert_eq!(minor(&bytes), 2);
+    assert_eq!(VERSION_MINOR, 2);
+    // 1.2 adds no section: those of 1.1 are there, as in every program past 1.0.
+    let mut expected = section::ALL.to_vec();
+    expected.extend(section::SINCE_1_1);
+    assert_eq!(section_ids(&bytes), expected);
+}
+
+#[test]
+fn the_redirecting_backend_answers_its_share_with_its_own_path() {
+    let program = load(&format_1_2_program());
+    let forwarded = get("x", "/old?q").random(0);
+    assert_eq!(forwarded.route(&program), "a");
+    let redirected = get("x", "/old?q").random(1);
+    let decision = redirected.eval(&program);
+    assert!(
+        matches!(
+            decision.outcome,
+            Outcome::Redirect {
+                status: 308,
+                backend: Some(_)
+            }
+        ),
+        "{decision:?}"
+    );
+    let plan = program.plan(&decision, &redirected.view());
+    let reply = plan.reply.expect("a redirect");
+    assert_eq!(
+        reply.headers,
+        vec![("location", "http://moved.example/new?q".to_string())]
+    );
+    assert_eq!(plan.cluster, None);
+}
+
+#[test]
+fn refuses_a_backend_redirect_that_is_not_the_last_op() {
+    let error = refusal(&format_1_2_program(), |b| {
+        let redirecting = find(b, section::BACKENDS, |i| field(b, section::BACKENDS, i, 4) == 2);
+        // The run is [SET_PATH, REDIRECT]: start one op later and take two ops, so the
+        // REDIRECT comes first and another op follows it.
+        let start = field(b, section::BACKENDS, redirecting, 3);
+        put(b, section::BACKENDS, redirecting, 3, start + 1);
+    });
+    assert!(
+        matches!(
+            error,
+            LoadError::BadRecord {
+                section: section::BACKENDS,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn refuses_a_forward_or_reply_ending_a_backend_run() {
+    for terminal in [op::FORWARD, op::REPLY] {
+        let error = refusal(&format_1_2_program(), |b| {
+            let redirect = find(b, section::OPS, |i| {
+                field(b, section::OPS, i, 0) & 0xFF == u32::from(op::REDIRECT)
+            });
+            put(b, section::OPS, redirect, 0, u32::from(terminal));
+        });
+        assert!(
+            matches!(error, LoadError::BadRecord { .. }),
+            "{terminal}: {error:?}"
+        );
+    }
+}
+
+#[test]
+fn writer_refuses_a_redirect_on_a_mirror_backend() {
+    let mut entry = to(prefix("/"), "a");
+    let ActionIr::Forward(backends) = entry.action.clone() else {
+        unreachable!()
+    };
+    let mut mirror = backends[0].clone();
+    mirror.redirect = Some(Box::new(RedirectIr {
+        status: 302,
+        scheme: None,
+        host: None,
+        port: None,
+        derive: PortDerivation::GatewayApi,
+    }));
+    entry.filters.push(FilterIr::Mirror {
+        backend: mirror,
+        per_million: 1_000_000,
+    });
+    let error = write_program(&on_port(vec![vhost("*", vec![entry])])).unwrap_err();
+    assert!(matches!(error, WriteError::Invalid(_)), "{error:?}");
 }

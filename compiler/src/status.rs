@@ -105,8 +105,7 @@ pub fn route_statuses(resources: &Resources, naming: &ClusterNaming) -> Vec<Rout
                     naming,
                     mesh,
                 };
-                let resolved =
-                    resolved_refs(&refs, |b| resolve(b, &scope).map(|_| ()).map_err(|(why, _)| why));
+                let resolved = resolved_refs(&refs, |b| resolve(b, &scope).map(|_| ()));
                 parent_status(
                     index,
                     parent,
@@ -137,9 +136,7 @@ pub fn route_statuses(resources: &Resources, naming: &ClusterNaming) -> Vec<Rout
             .enumerate()
             .map(|(index, parent)| {
                 let resolved = resolved_refs(&refs, |b| {
-                    grpc::resolve(b, route, resources, naming, is_service(parent))
-                        .map(|_| ())
-                        .map_err(|(why, _)| why)
+                    grpc::resolve(b, route, resources, naming, is_service(parent)).map(|_| ())
                 });
                 parent_status(
                     index,

@@ -316,6 +316,13 @@ const KNOWN: &[Known] = &[
                  splits filter chains per certificate instead); `emit envoy-routes` notes it",
     },
     Known {
+        files: "switchyard/backend-filters-weighted/",
+        case: None,
+        fields: &["unsupported"],
+        reason: "a redirect or a path rewrite on one of several weighted backends: Envoy's \
+                 weighted clusters carry neither, so `emit envoy-routes` refuses the rule",
+    },
+    Known {
         files: "switchyard/query-params/",
         case: None,
         fields: &["cluster"],

@@ -72,12 +72,39 @@ fn misdirected_requests_program_matches_the_committed_golden_bytes_and_listing()
     check_golden("misdirected.listing.txt", program.listing().as_bytes());
 }
 
+/// A format 1.2 program: the backend RequestRedirect conformance case, whose backends
+/// answer with redirects.
+#[test]
+fn backend_redirect_program_matches_the_committed_golden_bytes_and_listing() {
+    let inputs: Vec<String> = [
+        "corpus/gateway-api/base/manifests.yaml",
+        "corpus/gateway-api/extended/httproute-backend-request-redirect/manifests.yaml",
+    ]
+    .iter()
+    .map(|p| root().join(p).to_string_lossy().into_owned())
+    .collect();
+    let documents = load_inputs(&inputs).unwrap();
+    let options = CompileOptions {
+        target: Target::Gateway(Some("gateway-conformance-infra/same-namespace".to_string())),
+        ..CompileOptions::default()
+    };
+    let bytes = compile(&documents, &options).unwrap().bytes;
+    let program = Program::from_bytes(&bytes).unwrap();
+    check_golden("backend-redirect.swb", &bytes);
+    check_golden("backend-redirect.listing.txt", program.listing().as_bytes());
+}
+
 /// The writer stamps the lowest version that expresses a program: the quick start needs
 /// nothing from 1.1, so older plugins still load it; the misdirected-request program
-/// needs 1.1.
+/// needs 1.1; the backend-redirect program 1.2.
 #[test]
 fn golden_headers_carry_the_lowest_sufficient_format_version() {
-    for (name, minor) in [("quickstart.swb", 0), ("misdirected.swb", VERSION_MINOR)] {
+    assert_eq!(VERSION_MINOR, 2);
+    for (name, minor) in [
+        ("quickstart.swb", 0),
+        ("misdirected.swb", 1),
+        ("backend-redirect.swb", 2),
+    ] {
         let golden = std::fs::read(root().join("compiler/tests/golden").join(name)).unwrap();
         assert_eq!(
             u16::from_le_bytes([golden[8], golden[9]]),

@@ -126,7 +126,7 @@ fn call(program: &Program, port: u32, host: &str, path: &str, headers: &[(&str, 
             .unwrap_or(cluster)
             .to_string(),
         Outcome::Reply { status, .. } => status.to_string(),
-        Outcome::Redirect { status } => format!("redirect {status}"),
+        Outcome::Redirect { status, .. } => format!("redirect {status}"),
     }
 }
 
@@ -640,7 +640,7 @@ fn grpc_unresolved_backend_share_is_answered_503_for_unavailable() {
         outcomes.push(match p.evaluate(&request, &mut Scratch::new()).outcome {
             Outcome::Forward { .. } => 200,
             Outcome::Reply { status, .. } => status,
-            Outcome::Redirect { status } => status,
+            Outcome::Redirect { status, .. } => status,
         });
     }
     // 503 reaches a gRPC client as UNAVAILABLE (HTTPRoute's 500 would be UNKNOWN).

@@ -67,7 +67,7 @@ fn get(compiled: &Compiled, port: u32, host: &str, path: &str) -> String {
             .unwrap_or(cluster)
             .to_string(),
         Outcome::Reply { status, .. } => status.to_string(),
-        Outcome::Redirect { status } => format!("redirect {status}"),
+        Outcome::Redirect { status, .. } => format!("redirect {status}"),
     }
 }
 

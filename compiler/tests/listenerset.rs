@@ -93,7 +93,7 @@ fn get(compiled: &Compiled, port: u32, host: &str) -> u16 {
     match program.evaluate(&request, &mut Scratch::new()).outcome {
         Outcome::Forward { .. } => 200,
         Outcome::Reply { status, .. } => status,
-        Outcome::Redirect { status } => status,
+        Outcome::Redirect { status, .. } => status,
     }
 }
 

@@ -95,7 +95,7 @@ fn exercise(program: &Program) {
         match decision.outcome {
             Outcome::Forward { backend, .. } => assert!(backend < program.backend_count()),
             Outcome::Reply { status, .. } => assert!((100..=599).contains(&status)),
-            Outcome::Redirect { status } => assert!([301, 302, 303, 307, 308].contains(&status)),
+            Outcome::Redirect { status, .. } => assert!([301, 302, 303, 307, 308].contains(&status)),
         }
     }
     let _ = program.listing();

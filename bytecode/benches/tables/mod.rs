@@ -110,6 +110,7 @@ fn backends(h: usize, j: usize) -> Vec<BackendIr> {
                     port: 8080,
                 }),
                 filters: Vec::new(),
+                redirect: None,
             }
         })
         .collect()

@@ -93,8 +93,10 @@ pub enum Outcome<'p> {
         body: Option<&'p str>,
         backend: Option<u32>,
     },
-    /// Answer with a redirect; [`Program::plan`] computes the Location.
-    Redirect { status: u16 },
+    /// Answer with a redirect; [`Program::plan`] computes the Location. `backend`: the
+    /// backend record whose own RequestRedirect this is (format 1.2), when the entry
+    /// forwards and the chosen backend redirects.
+    Redirect { status: u16, backend: Option<u32> },
 }
 
 /// Gateway API: "If no matching route is found, the gateway MUST respond with 404".
@@ -236,6 +238,7 @@ impl Program {
             op::FORWARD => self.pick_backend(a, random),
             op::REDIRECT => Outcome::Redirect {
                 status: (a & 0xFFFF) as u16,
+                backend: None,
             },
             _ => Outcome::Reply {
                 status: u16::try_from(a).unwrap_or(INVALID_BACKEND),
@@ -253,6 +256,17 @@ impl Program {
         (start..start.saturating_add(len))
             .find(|&o| (self.word(section::OPS, o, 0) & 0xFF) as u8 == op::NO_CLUSTER)
             .map(|o| u16::try_from(self.word(section::OPS, o, 1)).unwrap_or(INVALID_BACKEND))
+    }
+
+    /// The status of the redirect that ends `backend`'s op run (format 1.2), if any.
+    pub(crate) fn backend_redirect(&self, backend: u32) -> Option<u16> {
+        let len = self.word(section::BACKENDS, backend, 4);
+        let last = self
+            .word(section::BACKENDS, backend, 3)
+            .checked_add(len)?
+            .checked_sub(1)?;
+        (len > 0 && (self.word(section::OPS, last, 0) & 0xFF) as u8 == op::REDIRECT)
+            .then(|| (self.word(section::OPS, last, 1) & 0xFFFF) as u16)
     }
 
     /// Gateway API: each backend gets weight/Σweight of the requests; weight 0 gets none;
@@ -287,6 +301,11 @@ impl Program {
                     }
                 } else if cluster == NONE {
                     fail(Some(backend))
+                } else if let Some(status) = self.backend_redirect(backend) {
+                    Outcome::Redirect {
+                        status,
+                        backend: Some(backend),
+                    }
                 } else {
                     Outcome::Forward {
                         backend,

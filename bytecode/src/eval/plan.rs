@@ -175,8 +175,23 @@ impl Program {
                     headers: Vec::new(),
                 });
             }
-            Outcome::Redirect { status } => {
-                let location = self.location(terminal, request, plan.path.take());
+            Outcome::Redirect { status, backend } => {
+                // A backend's own redirect: its filters (the redirect's path change among
+                // them) apply first, then its REDIRECT op makes the Location.
+                let redirect = match backend {
+                    Some(backend) => {
+                        let op_start = self.word(section::BACKENDS, backend, 3);
+                        let op_len = self.word(section::BACKENDS, backend, 4);
+                        let last = op_start.saturating_add(op_len).saturating_sub(1);
+                        for o in op_start..last {
+                            self.apply_op(o, request, &mut plan);
+                        }
+                        plan.backend = Some(backend);
+                        last
+                    }
+                    None => terminal,
+                };
+                let location = self.location(redirect, request, plan.path.take());
                 plan.reply = Some(Reply {
                     status,
                     body: None,

@@ -186,7 +186,7 @@ impl Program {
             super::Outcome::Forward { cluster, .. } => {
                 let _ = write!(line, " cluster={cluster}");
             }
-            super::Outcome::Reply { status, .. } | super::Outcome::Redirect { status } => {
+            super::Outcome::Reply { status, .. } | super::Outcome::Redirect { status, .. } => {
                 let _ = write!(line, " status={status}");
             }
         }

@@ -7,7 +7,7 @@
 
 use switchyard_bytecode::ir::{
     ActionIr, BackendIr, CorsIr, EntryIr, EnvoyCorsIr, FilterIr, HostPattern, ListenerIr, OriginMatchIr,
-    PathIr, PredicateIr, ProgramIr, ServiceIr, SourceIr, VhostIr,
+    PathIr, PortDerivation, PredicateIr, ProgramIr, RedirectIr, ServiceIr, SourceIr, VhostIr,
 };
 use switchyard_bytecode::{Decision, Outcome, Program, Request, Scratch, SourceKind, write_program};
 
@@ -98,6 +98,7 @@ pub fn weighted(path: PathIr, backends: &[(u32, Option<&str>)]) -> EntryIr {
                 port: 8080,
             }),
             filters: Vec::new(),
+            redirect: None,
         })
         .collect();
     entry(path, ActionIr::Forward(backends))
@@ -296,7 +297,7 @@ pub fn outcome(decision: &Decision<'_>) -> String {
     match decision.outcome {
         Outcome::Forward { cluster, .. } => cluster.to_string(),
         Outcome::Reply { status, .. } => format!("status {status}"),
-        Outcome::Redirect { status } => format!("redirect {status}"),
+        Outcome::Redirect { status, .. } => format!("redirect {status}"),
     }
 }
 
@@ -343,7 +344,7 @@ pub fn exercise(program: &Program) {
                     assert!(backend < program.backend_count());
                 }
             }
-            Outcome::Redirect { status } => assert!([301, 302, 303, 307, 308].contains(&status)),
+            Outcome::Redirect { status, .. } => assert!([301, 302, 303, 307, 308].contains(&status)),
         }
         // Planning the edits must never panic either, whatever loaded.
         let plan = program.plan(&decision, &request.view());
@@ -462,11 +463,33 @@ pub fn format_1_1_program() -> ProgramIr {
     ])
 }
 
+/// A program that needs format 1.2: `/` split evenly between a backend forwarding to
+/// `a` and one that sets the path to `/new` and redirects to `moved.example` (308).
+pub fn format_1_2_program() -> ProgramIr {
+    let mut entry = to(prefix("/"), "a");
+    let ActionIr::Forward(backends) = &mut entry.action else {
+        unreachable!()
+    };
+    let mut redirecting = backends[0].clone();
+    redirecting.cluster = Some("b".to_string());
+    redirecting.filters.push(FilterIr::SetPath("/new".to_string()));
+    redirecting.redirect = Some(Box::new(RedirectIr {
+        status: 308,
+        scheme: None,
+        host: Some("moved.example".to_string()),
+        port: None,
+        derive: PortDerivation::GatewayApi,
+    }));
+    backends.push(redirecting);
+    on_port(vec![vhost("*", vec![entry])])
+}
+
 /// Small programs of different shapes, for mutation and seeds.
 pub fn sample_programs() -> Vec<ProgramIr> {
     vec![
         full_program(),
         format_1_1_program(),
+        format_1_2_program(),
         on_port(vec![vhost("*", vec![to(prefix("/"), "only")])]),
         program(Vec::new()),
         on_port(vec![vhost(

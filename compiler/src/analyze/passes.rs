@@ -56,7 +56,7 @@ impl Context<'_> {
             (Some(entry), Outcome::Forward { cluster, .. }) => {
                 format!("won by {}; forwarded to {cluster}", self.program.source(entry))
             }
-            (Some(entry), Outcome::Reply { status, .. } | Outcome::Redirect { status }) => {
+            (Some(entry), Outcome::Reply { status, .. } | Outcome::Redirect { status, .. }) => {
                 format!("won by {}; answered {status}", self.program.source(entry))
             }
             (None, _) => "no rule matches; answered 404".to_string(),

@@ -68,8 +68,20 @@ impl ClusterNaming {
     }
 }
 
+/// The backend an unresolvable reference stands for: its weight, no cluster. Its share
+/// of requests is answered (500, or a GRPCRoute's UNAVAILABLE).
+pub fn unresolved_backend(reference: &BackendRef) -> BackendIr {
+    BackendIr {
+        weight: reference.weight,
+        cluster: None,
+        service: None,
+        filters: Vec::new(),
+        redirect: None,
+    }
+}
+
 /// Resolves one backendRef of an HTTPRoute.
-pub fn resolve(backend: &BackendRef, scope: &Scope<'_>) -> Result<BackendIr, (Unresolved, BackendIr)> {
+pub fn resolve(backend: &BackendRef, scope: &Scope<'_>) -> Result<BackendIr, Unresolved> {
     resolve_ref(backend, scope.route, scope.resources, scope.naming, scope.mesh)
 }
 
@@ -81,22 +93,11 @@ pub fn resolve_ref<R: Route>(
     resources: &Resources,
     naming: &ClusterNaming,
     mesh: bool,
-) -> Result<BackendIr, (Unresolved, BackendIr)> {
+) -> Result<BackendIr, Unresolved> {
     let route_namespace = &route.meta().namespace;
     let namespace = backend.namespace.as_deref().unwrap_or(route_namespace);
-    let unresolved = |why| {
-        (
-            why,
-            BackendIr {
-                weight: backend.weight,
-                cluster: None,
-                service: None,
-                filters: Vec::new(),
-            },
-        )
-    };
     if !(backend.group.is_empty() && backend.kind == "Service") {
-        return Err(unresolved(Unresolved::InvalidKind));
+        return Err(Unresolved::InvalidKind);
     }
     // Gateway routes need a ReferenceGrant to reach another namespace; GAMMA routes do
     // not: "Unlike Gateway bound routes, this is allowed without a ReferenceGrant".
@@ -104,10 +105,10 @@ pub fn resolve_ref<R: Route>(
         && !mesh
         && !granted(resources, R::KIND, route_namespace, namespace, &backend.name)
     {
-        return Err(unresolved(Unresolved::RefNotPermitted));
+        return Err(Unresolved::RefNotPermitted);
     }
     let Some(port) = backend.port else {
-        return Err(unresolved(Unresolved::BackendNotFound));
+        return Err(Unresolved::BackendNotFound);
     };
     match resources.service(namespace, &backend.name) {
         Some(service) if service.has_port(port) => Ok(BackendIr {
@@ -119,8 +120,9 @@ pub fn resolve_ref<R: Route>(
                 port,
             }),
             filters: Vec::new(),
+            redirect: None,
         }),
-        _ => Err(unresolved(Unresolved::BackendNotFound)),
+        _ => Err(Unresolved::BackendNotFound),
     }
 }
 

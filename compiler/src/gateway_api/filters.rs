@@ -5,7 +5,7 @@ use switchyard_bytecode::ir::{BackendIr, CorsIr, FilterIr, HeaderEditIr, PortDer
 use crate::resources::filters::{Filter, HeaderModifier, PathModifier};
 use crate::resources::{HttpRoute, Resources, RouteMatch, RouteRule};
 
-use super::backends::{ClusterNaming, Unresolved, resolve};
+use super::backends::{ClusterNaming, Unresolved, resolve, unresolved_backend};
 
 /// What a rule's (or a backend's) filters lower to.
 #[derive(Debug, Default)]
@@ -63,9 +63,9 @@ pub fn lower_filters(filters: &[Filter], the_match: &RouteMatch, scope: &Scope<'
                     Ok(backend) => backend,
                     // "If the backend cannot be resolved, the mirror is dropped" (and the
                     // route reports ResolvedRefs=False).
-                    Err((why, backend)) => {
+                    Err(why) => {
                         lowered.unresolved_mirrors.push((index, why));
-                        backend
+                        unresolved_backend(&mirror.backend)
                     }
                 };
                 lowered.steps.push(FilterIr::Mirror {
@@ -136,13 +136,18 @@ pub fn router_steps(rule: &RouteRule) -> Vec<FilterIr> {
     steps
 }
 
-/// A resolved backend with its own filters lowered.
+/// A resolved backend with its own filters lowered; a RequestRedirect among them makes
+/// the backend answer with the redirect when it is chosen ("Filters defined at this
+/// level should be executed if and only if the request is being forwarded to the
+/// backend defined here").
 pub fn with_filters(
     mut backend: BackendIr,
     filters: &[Filter],
     the_match: &RouteMatch,
     scope: &Scope<'_>,
 ) -> BackendIr {
-    backend.filters = lower_filters(filters, the_match, scope).steps;
+    let lowered = lower_filters(filters, the_match, scope);
+    backend.filters = lowered.steps;
+    backend.redirect = lowered.redirect.map(Box::new);
     backend
 }

@@ -25,7 +25,7 @@ use crate::diag::Diagnostics;
 use crate::resources::filters::{Filter, HeaderModifier};
 use crate::resources::{BackendRef, GrpcMatch, GrpcRoute, MethodMatch, Resources, StringMatchType};
 
-use super::backends::{ClusterNaming, Unresolved, resolve_ref};
+use super::backends::{ClusterNaming, Unresolved, resolve_ref, unresolved_backend};
 use super::precedence::GrpcPrecedence;
 use super::route_warning;
 
@@ -61,7 +61,7 @@ pub fn lower_grpc_route(
         for (i, reference) in rule.backend_refs.iter().enumerate() {
             let (mut backend, unresolved) = match resolve(reference, route, resources, naming, mesh) {
                 Ok(backend) => (backend, false),
-                Err((why, backend)) => {
+                Err(why) => {
                     diagnostics.push(route_warning(
                         route,
                         format!("spec.rules[{rule_index}].backendRefs[{i}]"),
@@ -72,7 +72,7 @@ pub fn lower_grpc_route(
                             why.reason()
                         ),
                     ));
-                    (backend, true)
+                    (unresolved_backend(reference), true)
                 }
             };
             // Backend filters run only when this backend is chosen; an unresolved mirror
@@ -189,9 +189,9 @@ fn lower_filters(
             Filter::RequestMirror(mirror) => {
                 let backend = match resolve(&mirror.backend, route, resources, naming, mesh) {
                     Ok(backend) => backend,
-                    Err((why, backend)) => {
+                    Err(why) => {
                         lowered.unresolved_mirrors.push((index, why));
-                        backend
+                        unresolved_backend(&mirror.backend)
                     }
                 };
                 lowered.steps.push(FilterIr::Mirror {
@@ -230,7 +230,7 @@ pub(crate) fn resolve(
     resources: &Resources,
     naming: &ClusterNaming,
     mesh: bool,
-) -> Result<BackendIr, (Unresolved, BackendIr)> {
+) -> Result<BackendIr, Unresolved> {
     resolve_ref(backend, route, resources, naming, mesh)
 }
 

@@ -7,7 +7,7 @@ use switchyard_bytecode::ir::{ActionIr, BackendIr, EntryIr, FilterIr, PathIr, Pr
 use crate::diag::Diagnostics;
 use crate::resources::{BackendRef, HttpRoute, PathType, Resources, RouteMatch, RouteRule, StringMatchType};
 
-use super::backends::{ClusterNaming, resolve};
+use super::backends::{ClusterNaming, resolve, unresolved_backend};
 use super::filters::{Scope, lower_filters, router_steps, with_filters};
 use super::precedence::Precedence;
 use super::warning;
@@ -87,7 +87,7 @@ fn rule_backends<'r>(
     for (i, backend) in rule.backend_refs.iter().enumerate() {
         match resolve(backend, scope) {
             Ok(ir) => backends.push((ir, backend)),
-            Err((why, ir)) => {
+            Err(why) => {
                 diagnostics.push(warning(
                     Some(route),
                     format!("spec.rules[{rule_index}].backendRefs[{i}]"),
@@ -98,7 +98,7 @@ fn rule_backends<'r>(
                         why.reason()
                     ),
                 ));
-                backends.push((ir, backend));
+                backends.push((unresolved_backend(backend), backend));
             }
         }
     }

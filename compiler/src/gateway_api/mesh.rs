@@ -192,6 +192,7 @@ fn default_entry(service: &Service, port: u32, naming: &ClusterNaming) -> (Route
                 port,
             }),
             filters: Vec::new(),
+            redirect: None,
         }]),
         source: SourceIr {
             kind: SourceKind::HttpRoute,

@@ -68,6 +68,7 @@ pub fn destination_backend(
             port,
         }),
         filters: Vec::new(),
+        redirect: None,
     }
 }
 

@@ -451,7 +451,7 @@ fn read_rule(rule: &Obj<'_>) -> Read<RouteRule> {
     let mut backend_refs = rule
         .list("backendRefs")?
         .iter()
-        .map(read_backend_ref)
+        .map(read_http_backend_ref)
         .collect::<Read<Vec<_>>>()?;
     backend_refs.shrink_to_fit();
     let filters = read_filters(rule)?;
@@ -459,16 +459,25 @@ fn read_rule(rule: &Obj<'_>) -> Read<RouteRule> {
     if redirects && !backend_refs.is_empty() {
         return Err(rule.error("RequestRedirect filter must not be used together with backendRefs"));
     }
-    let replaces_prefix = filters.iter().any(|f| match f {
-        Filter::RequestRedirect(r) => matches!(r.path, Some(PathModifier::ReplacePrefixMatch(_))),
-        Filter::UrlRewrite(r) => matches!(r.path, Some(PathModifier::ReplacePrefixMatch(_))),
-        _ => false,
-    });
+    let replaces_prefix = |filters: &[Filter]| {
+        filters.iter().any(|f| match f {
+            Filter::RequestRedirect(r) => matches!(r.path, Some(PathModifier::ReplacePrefixMatch(_))),
+            Filter::UrlRewrite(r) => matches!(r.path, Some(PathModifier::ReplacePrefixMatch(_))),
+            _ => false,
+        })
+    };
     let one_prefix_match = match_nodes.len() == 1 && matches[0].path.kind == PathType::PathPrefix;
-    if replaces_prefix && !one_prefix_match {
+    if replaces_prefix(&filters) && !one_prefix_match {
         return Err(
             rule.error("ReplacePrefixMatch needs exactly one match, and it must be a PathPrefix match")
         );
+    }
+    // CEL: "Within backendRefs, when using RequestRedirect [or URLRewrite] filter with
+    // path.replacePrefixMatch, exactly one PathPrefix match must be specified".
+    if backend_refs.iter().any(|b| replaces_prefix(&b.filters)) && !one_prefix_match {
+        return Err(rule.error(
+            "a backendRef's ReplacePrefixMatch needs exactly one match, and it must be a PathPrefix match",
+        ));
     }
     Ok(RouteRule {
         matches,
@@ -679,18 +688,39 @@ pub(crate) fn is_header_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c))
 }
 
-pub(crate) fn read_backend_ref(node: &Obj<'_>) -> Read<BackendRef> {
+/// An HTTPRoute backendRef. Its filters run only when it is chosen; besides header
+/// modifiers and mirrors it may redirect or rewrite (the Extended features
+/// HTTPRouteBackendRequestRedirect and HTTPRouteBackendURLRewrite).
+pub(crate) fn read_http_backend_ref(node: &Obj<'_>) -> Read<BackendRef> {
+    read_backend_ref(node, |f| {
+        matches!(
+            f,
+            Filter::RequestHeaderModifier(_)
+                | Filter::ResponseHeaderModifier(_)
+                | Filter::RequestMirror(_)
+                | Filter::RequestRedirect(_)
+                | Filter::UrlRewrite(_)
+        )
+    })
+}
+
+/// A GRPCRoute backendRef: `GRPCRouteFilter` has header modifiers and mirrors.
+pub(crate) fn read_grpc_backend_ref(node: &Obj<'_>) -> Read<BackendRef> {
+    read_backend_ref(node, |f| {
+        matches!(
+            f,
+            Filter::RequestHeaderModifier(_) | Filter::ResponseHeaderModifier(_) | Filter::RequestMirror(_)
+        )
+    })
+}
+
+fn read_backend_ref(node: &Obj<'_>, allowed: fn(&Filter) -> bool) -> Read<BackendRef> {
     node.check_keys(
         &["group", "kind", "name", "namespace", "port", "weight", "filters"],
         &[],
     )?;
     let filters = read_filters(node)?;
-    if let Some(f) = filters.iter().find(|f| {
-        !matches!(
-            f,
-            Filter::RequestHeaderModifier(_) | Filter::ResponseHeaderModifier(_) | Filter::RequestMirror(_)
-        )
-    }) {
+    if let Some(f) = filters.iter().find(|f| !allowed(f)) {
         return Err(node.error(format!(
             "{} is not supported as a backendRef filter",
             f.type_name()

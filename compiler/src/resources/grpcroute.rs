@@ -3,7 +3,7 @@
 
 use super::filters::{Filter, read_filters};
 use super::gateway_api::{
-    BackendRef, HeaderMatch, ParentRef, StringMatchType, check_regex, is_header_name, read_backend_ref,
+    BackendRef, HeaderMatch, ParentRef, StringMatchType, check_regex, is_header_name, read_grpc_backend_ref,
     read_parent_ref, read_string_match, validate_hostname,
 };
 use super::meta::Meta;
@@ -140,7 +140,7 @@ fn read_rule(rule: &Obj<'_>) -> Read<GrpcRule> {
     }
     let backend_refs = backend_nodes
         .iter()
-        .map(read_backend_ref)
+        .map(read_grpc_backend_ref)
         .collect::<Read<Vec<_>>>()?;
     Ok(GrpcRule {
         matches,

@@ -73,6 +73,8 @@ struct Gathered {
 
 /// The fields of the route for `entry` after `match`, on a listener at `port`.
 pub fn route_fields(entry: &EntryIr, port: u32, needs: &mut Needs) -> Result<Vec<(String, Node)>, String> {
+    let folded = fold_lone_backend(entry);
+    let entry = folded.as_ref().unwrap_or(entry);
     let mut g = Gathered::default();
     for filter in &entry.filters {
         gather(&mut g, filter, entry)?;
@@ -110,6 +112,42 @@ pub fn route_fields(entry: &EntryIr, port: u32, needs: &mut Needs) -> Result<Vec
         push("typed_per_filter_config", Node::Map(per_filter));
     }
     Ok(fields)
+}
+
+/// An entry whose only backend that takes requests redirects or rewrites the path, as
+/// an entry that does so itself: Envoy's weighted clusters carry neither, but with one
+/// share the backend's filters always run, after the rule's, which is what appending
+/// them to the rule's does. `None` when nothing needs folding (or the share is answered
+/// because the backend did not resolve: then its filters never run).
+fn fold_lone_backend(entry: &EntryIr) -> Option<EntryIr> {
+    let ActionIr::Forward(backends) = &entry.action else {
+        return None;
+    };
+    let [only] = backends.iter().filter(|b| b.weight > 0).collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let rewrites_path = only.filters.iter().any(|f| {
+        matches!(
+            f,
+            FilterIr::SetPath(_)
+                | FilterIr::ReplacePrefix { .. }
+                | FilterIr::ReplacePrefixPlain { .. }
+                | FilterIr::RegexRewrite { .. }
+        )
+    });
+    if !(rewrites_path || only.redirect.is_some()) || !matches!(share_of(only), Share::Cluster(_)) {
+        return None;
+    }
+    let mut folded = entry.clone();
+    folded.filters.extend(only.filters.iter().cloned());
+    folded.action = match &only.redirect {
+        Some(redirect) => ActionIr::Redirect((**redirect).clone()),
+        None => ActionIr::Forward(vec![BackendIr {
+            filters: Vec::new(),
+            ..only.clone()
+        }]),
+    };
+    Some(folded)
 }
 
 fn gather(g: &mut Gathered, filter: &FilterIr, entry: &EntryIr) -> Result<(), String> {
@@ -434,6 +472,12 @@ fn forward(backends: &[BackendIr], g: &Gathered, needs: &mut Needs) -> Result<Fo
 
 /// A weighted cluster's own edits (Gateway API backendRef filters): headers and host.
 fn backend_fields(backend: &BackendIr, cluster: &mut Node, needs: &mut Needs) -> Result<(), String> {
+    if backend.redirect.is_some() && matches!(share_of(backend), Share::Cluster(_)) {
+        return Err(
+            "a backendRef RequestRedirect beside other weighted backends (Envoy redirects whole routes, not weighted clusters)"
+                .into(),
+        );
+    }
     let (mut request, mut response) = (Vec::new(), Vec::new());
     for filter in &backend.filters {
         match filter {

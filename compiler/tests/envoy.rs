@@ -448,3 +448,83 @@ fn a_client_cannot_pick_the_cluster_through_either_routing_header() {
         .unwrap();
     assert_eq!(seen.backend.map(|b| b.name).as_deref(), Some("default/ratings"));
 }
+
+/// The native and wasm engines normalise a request's path as Envoy's connection manager
+/// does in an Istio proxy (`routetest::hcm`); here the emulation meets the real thing:
+/// every escape `%01`-`%7F`, every printable ASCII character raw, and dot segments, sent
+/// as written through Envoy with the plugin, compared with what the backend received (or
+/// Envoy's 400).
+#[test]
+fn path_normalisation_matches_envoys_connection_manager() {
+    use switchyard_compiler::input::load_texts;
+    use switchyard_compiler::routetest::hcm::{REJECTED_STATUS, normalize_path};
+    let Some(envoy) = envoy("path_normalisation_matches_envoys_connection_manager") else {
+        return;
+    };
+    let manifests = "\
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: ns}
+spec:
+  gatewayClassName: c
+  listeners: [{name: http, port: 80, protocol: HTTP}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: app, namespace: ns}
+spec: {ports: [{port: 8080}]}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: all, namespace: ns}
+spec:
+  parentRefs: [{name: gw}]
+  rules: [{backendRefs: [{name: app, port: 8080}]}]
+";
+    let documents = load_texts(&[("m.yaml".to_string(), manifests.to_string())]).unwrap();
+    let bytes = compile(&documents, &CompileOptions::default()).unwrap().bytes;
+    let mut engine = EnvoyEngine::start(&bytes, &envoy, &find_plugin(None).unwrap()).unwrap();
+    let mut paths: Vec<String> = (1..=0x7F).map(|c| format!("/a%{c:02X}b")).collect();
+    paths.extend((1..=0x7F).map(|c| format!("/a%{c:02x}b")));
+    paths.extend(
+        (0x21u8..0x7F)
+            .filter(|c| !b"?#".contains(c))
+            .map(|c| format!("/a{}b", char::from(c))),
+    );
+    paths.extend(
+        [
+            "/a/../b",
+            "/a/./b",
+            "/a/b/..",
+            "/a/.",
+            "/..",
+            "/.",
+            "//..//x",
+            "/a/%2e%2E/b",
+            "/a/.%2e/b",
+            "/x/..%2f..%2fy",
+            "/a;b/../c",
+            "/a/b/../../..",
+            "/a?x=/../y",
+            "/a\\..\\b",
+            "/%",
+            "/a%4",
+            "/a%g1",
+        ]
+        .map(str::to_string),
+    );
+    let mut differences = Vec::new();
+    for path in &paths {
+        let seen = engine.send(&get(path)).unwrap();
+        let envoy_says = match &seen.upstream {
+            Some(upstream) if seen.status == 200 => Ok(upstream.path.clone()),
+            _ if seen.status == REJECTED_STATUS => Err(REJECTED_STATUS),
+            _ => panic!("{path:?}: status {} and no upstream", seen.status),
+        };
+        let we_say = normalize_path(path).map_err(|_| REJECTED_STATUS);
+        if envoy_says != we_say {
+            differences.push(format!("{path:?}: Envoy {envoy_says:?}, hcm {we_say:?}"));
+        }
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+}

@@ -439,6 +439,12 @@ fn pairs_json(pairs: &[(String, String)]) -> Vec<Value> {
 
 fn evaluate(loaded: &Loaded, request: &Value) -> Result<Value, String> {
     let (sent, seed) = sent_request(request, loaded.default_port)?;
+    // The path as Envoy's connection manager hands it on (normalised), for the details
+    // below as for the engine's outcome.
+    let sent = sent
+        .as_proxy_sees_it()
+        .ok_or_else(|| format!("path {:?}: Envoy refuses it with 400", sent.path))?
+        .into_owned();
     // The outcome, exactly as `switchyard test --engine native` sees it.
     let mut engine = NativeEngine::new(&loaded.bytes, seed)?;
     let observed: Observed = engine.send(&sent)?;

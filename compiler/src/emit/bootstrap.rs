@@ -132,6 +132,9 @@ fn listener(program: &Program, listener: &Listener, options: &BootstrapOptions) 
         "typed_config" => yaml_map! {
             "@type" => "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
             "stat_prefix" => name,
+            // As Istio configures its proxies (BASE path normalization): the plugin
+            // routes on the normalised path, as it will in the mesh.
+            "normalize_path" => true,
             "route_config" => yaml_map! {
                 "name" => envoy::PLUGIN_NAME,
                 "virtual_hosts" => vec![yaml_map! {

@@ -24,6 +24,17 @@ pub struct SentRequest {
 }
 
 impl SentRequest {
+    /// The request as Envoy's connection manager hands it to the filters (its path
+    /// normalised, see [`super::hcm`]); `None` when Envoy refuses it with 400.
+    pub fn as_proxy_sees_it(&self) -> Option<std::borrow::Cow<'_, SentRequest>> {
+        use std::borrow::Cow;
+        match super::hcm::normalize_path(&self.path) {
+            Ok(path) if path == self.path => Some(Cow::Borrowed(self)),
+            Ok(path) => Some(Cow::Owned(SentRequest { path, ..self.clone() })),
+            Err(super::hcm::Rejected) => None,
+        }
+    }
+
     /// The evaluator's view of the request, with the random draw that picks among
     /// weighted backends.
     pub fn view(&self, random: u64) -> Request<'_> {
@@ -66,6 +77,14 @@ pub struct UpstreamSeen {
     pub authority: String,
     pub path: String,
     pub headers: Vec<(String, String)>,
+}
+
+/// Envoy's answer to a request its connection manager refuses: 400, nothing forwarded.
+fn refused() -> Observed {
+    Observed {
+        status: super::hcm::REJECTED_STATUS,
+        ..Observed::default()
+    }
 }
 
 /// One way of running requests.
@@ -124,6 +143,10 @@ impl NativeEngine {
 
 impl Engine for NativeEngine {
     fn send(&mut self, sent: &SentRequest) -> Result<Observed, String> {
+        let Some(sent) = sent.as_proxy_sees_it() else {
+            return Ok(refused());
+        };
+        let sent = sent.as_ref();
         let random = self.next_random();
         let request = sent.view(random);
         let decision = self.program.evaluate(&request, &mut self.scratch);
@@ -235,6 +258,10 @@ impl WasmEngine {
 #[cfg(feature = "wasm-engine")]
 impl Engine for WasmEngine {
     fn send(&mut self, sent: &SentRequest) -> Result<Observed, String> {
+        let Some(sent) = sent.as_proxy_sees_it() else {
+            return Ok(refused());
+        };
+        let sent = sent.as_ref();
         let mut headers = vec![
             (":method".to_string(), sent.method.clone()),
             (":scheme".to_string(), sent.scheme.clone()),

@@ -5,6 +5,7 @@ pub mod coverage;
 pub mod engine;
 pub mod envoy;
 pub mod file;
+pub mod hcm;
 
 use std::path::PathBuf;
 

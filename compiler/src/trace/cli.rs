@@ -114,6 +114,17 @@ fn run(args: &TraceArgs<'_>) -> Result<String, String> {
         (None, Some(line)) => parse_request(line, args.headers, port)?,
         (None, None) => return Err("--request or --test is required".into()),
     };
+    // The plugin sees the path after Envoy normalised it (routetest::hcm), and so does
+    // the trace.
+    let sent = sent
+        .as_proxy_sees_it()
+        .ok_or_else(|| {
+            format!(
+                "{:?}: Envoy refuses this path with 400 (a %00 escape, a space or control character, or a byte outside ASCII)",
+                sent.path
+            )
+        })?
+        .into_owned();
     let program = Program::from_bytes(&compiled.bytes).map_err(|e| format!("internal: {e}"))?;
     let (resources, _) = Resources::from_documents(&documents);
     let locator = Locator::new(&resources);

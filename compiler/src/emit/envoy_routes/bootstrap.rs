@@ -54,6 +54,8 @@ fn listener(table: Option<&RouteTable>, listener: &Listener, options: &Bootstrap
         "typed_config" => yaml_map! {
             "@type" => "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
             "stat_prefix" => &listener.name,
+            // As Istio configures it, and as the plugin's bootstrap does.
+            "normalize_path" => true,
             "route_config" => route_config,
             "http_filters" => filters,
         },

@@ -259,5 +259,15 @@ pub mod source_kind {
     pub const MAX: u8 = VIRTUAL_SERVICE;
 }
 
-/// Header flag bits (reserved; a loader refuses bits it does not know).
+/// Header flag bits (reserved; a loader refuses bits it does not know). The header is
+/// outside the checksum, so program-wide switches live in META's flags word instead.
 pub const KNOWN_FLAGS: u32 = 0;
+
+/// Bits of the flags word that ends META in a 1.2 program (under the checksum).
+pub mod meta_flag {
+    /// A request whose host no vhost takes (or whose port has no listener) is left to
+    /// the proxy's own routes instead of answered 404: on a sidecar, Istio's passthrough
+    /// to the original destination (`outboundTrafficPolicy: ALLOW_ANY`).
+    pub const PASS_UNKNOWN_HOSTS: u32 = 1;
+    pub const KNOWN: u32 = PASS_UNKNOWN_HOSTS;
+}

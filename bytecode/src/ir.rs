@@ -9,6 +9,9 @@ pub struct ProgramIr {
     /// What the program was compiled for, e.g. `gateway ns/name`.
     pub target: String,
     pub listeners: Vec<ListenerIr>,
+    /// Leave a request whose host (or port) the program has no vhost for to the proxy's
+    /// own routes rather than answer 404: a sidecar passes such traffic through.
+    pub pass_unknown_hosts: bool,
 }
 
 /// One listening port and the virtual hosts reachable on it.

@@ -17,6 +17,12 @@ impl Program {
             self.as_bytes().len()
         )?;
         writeln!(out, "routing header: {}", self.routing_header())?;
+        if self.passes_unknown_hosts() {
+            writeln!(
+                out,
+                "unknown hosts: passed to the proxy's own routes (sidecar passthrough)"
+            )?;
+        }
         for listener in 0..self.table(section::LISTENERS).len {
             let port = self.word(section::LISTENERS, listener, 0);
             writeln!(out, "listener :{port}")?;

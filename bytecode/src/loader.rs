@@ -6,8 +6,8 @@ use crate::checksum::crc32;
 use crate::compiled_regex::CompiledRegex;
 use crate::error::LoadError;
 use crate::format::{
-    HEADER_LEN, KNOWN_FLAGS, MAGIC, NONE, SECTION_ENTRY_LEN, VERSION_MAJOR, VERSION_MINOR, cors_flag, op,
-    origin, pred, record_words, section, source_kind, tls_flag,
+    HEADER_LEN, KNOWN_FLAGS, MAGIC, NONE, SECTION_ENTRY_LEN, VERSION_MAJOR, VERSION_MINOR, cors_flag,
+    meta_flag, op, origin, pred, record_words, section, source_kind, tls_flag,
 };
 use crate::program::{Meta, Program, Strings, Table};
 use crate::wire::{u16_at, u32_at};
@@ -31,7 +31,7 @@ impl Program {
     }
 
     fn from_plain_bytes(bytes: &[u8]) -> Result<Program, LoadError> {
-        let sections = read_header(bytes)?;
+        let (sections, minor) = read_header(bytes)?;
         let mut program = Program {
             bytes: bytes.into(),
             strings: Strings::default(),
@@ -59,7 +59,7 @@ impl Program {
         let (offset, len) = find(section::STRINGS).ok_or(LoadError::MissingSection(section::STRINGS))?;
         program.strings = read_strings(bytes, offset, len)?;
         let (offset, len) = find(section::META).ok_or(LoadError::MissingSection(section::META))?;
-        program.meta = read_meta(&program, offset, len)?;
+        program.meta = read_meta(&program, offset, len, minor)?;
         Checker { p: &program }.check_all()?;
         program.regexes = compile_regexes(&program)?;
         program.features = features(&program);
@@ -67,8 +67,12 @@ impl Program {
     }
 }
 
-/// Checks the fixed header and the section table; returns (id, offset, len) per section.
-fn read_header(bytes: &[u8]) -> Result<Vec<(u32, usize, usize)>, LoadError> {
+/// A section table entry: id, byte offset, byte length.
+type SectionEntry = (u32, usize, usize);
+
+/// Checks the fixed header and the section table; returns the entries and the minor
+/// version.
+fn read_header(bytes: &[u8]) -> Result<(Vec<SectionEntry>, u16), LoadError> {
     if bytes.len() < HEADER_LEN {
         return Err(LoadError::TooShort);
     }
@@ -138,7 +142,7 @@ fn read_header(bytes: &[u8]) -> Result<Vec<(u32, usize, usize)>, LoadError> {
     {
         return Err(LoadError::BadSectionTable);
     }
-    Ok(sections)
+    Ok((sections, minor))
 }
 
 fn read_strings(bytes: &[u8], offset: usize, len: usize) -> Result<Strings, LoadError> {
@@ -176,7 +180,7 @@ fn read_strings(bytes: &[u8], offset: usize, len: usize) -> Result<Strings, Load
     Ok(Strings { count, table, blob })
 }
 
-fn read_meta(program: &Program, offset: usize, len: usize) -> Result<Meta, LoadError> {
+fn read_meta(program: &Program, offset: usize, len: usize, minor: u16) -> Result<Meta, LoadError> {
     let bad = LoadError::BadSection(section::META);
     let bytes = &program.bytes;
     let word = |i: usize| {
@@ -189,7 +193,17 @@ fn read_meta(program: &Program, offset: usize, len: usize) -> Result<Meta, LoadE
     let routing_header = word(0).ok_or(bad)?;
     let target = word(1).ok_or(bad)?;
     let count = word(2).ok_or(bad)?;
-    if len != (3 + count as usize) * 4 {
+    // 1.2 ends META with a flags word.
+    let flag_words = usize::from(minor >= 2);
+    if len != (3 + count as usize + flag_words) * 4 {
+        return Err(bad);
+    }
+    let flags = if flag_words == 1 {
+        word(3 + count as usize).ok_or(bad)?
+    } else {
+        0
+    };
+    if flags & !meta_flag::KNOWN != 0 {
         return Err(bad);
     }
     let strings = program.strings.count;
@@ -209,6 +223,7 @@ fn read_meta(program: &Program, offset: usize, len: usize) -> Result<Meta, LoadE
         routing_header,
         target,
         needed_headers: (offset + 12, count),
+        flags,
     })
 }
 

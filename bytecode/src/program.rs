@@ -70,6 +70,8 @@ pub(crate) struct Meta {
     pub target: u32,
     /// Byte offset and count of the needed-header string ids.
     pub needed_headers: (usize, u32),
+    /// The flags word of a 1.2 program (`meta_flag`); 0 before 1.2.
+    pub flags: u32,
 }
 
 impl core::fmt::Debug for Program {
@@ -120,6 +122,12 @@ impl Program {
     /// Number of rules-with-one-match ("entries") in the program.
     pub fn entry_count(&self) -> u32 {
         self.table(section::ENTRIES).len
+    }
+
+    /// Whether a request whose host the program has no vhost for is left to the
+    /// proxy's own routes ([`crate::Outcome::Pass`]) rather than answered 404.
+    pub fn passes_unknown_hosts(&self) -> bool {
+        self.meta.flags & crate::format::meta_flag::PASS_UNKNOWN_HOSTS != 0
     }
 
     /// The header the plugin sets to the chosen cluster name.

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::checksum::crc32;
 use crate::format::{
-    HEADER_LEN, MAGIC, NONE, SECTION_ENTRY_LEN, VERSION_MAJOR, cors_flag, op, origin, pred, section,
-    source_kind, tls_flag,
+    HEADER_LEN, MAGIC, NONE, SECTION_ENTRY_LEN, VERSION_MAJOR, cors_flag, meta_flag, op, origin, pred,
+    section, source_kind, tls_flag,
 };
 use crate::hash::{fnv1a, table_size};
 use crate::ir::{
@@ -785,12 +785,21 @@ impl Writer {
         meta.extend(self.needed_headers.values().copied());
 
         // The lowest version that can express the program: 1.0 unless a 1.1 record is
-        // used, 1.2 for a backend that redirects. 1.2 adds no section.
-        let minor: u16 = if self.needs_1_2 {
+        // used, 1.2 for a backend that redirects or a program that passes unknown hosts.
+        // 1.2 adds no section.
+        let minor: u16 = if self.needs_1_2 || ir.pass_unknown_hosts {
             2
         } else {
             u16::from(self.needs_1_1)
         };
+        // A 1.2 program ends META with its flags word.
+        if minor >= 2 {
+            meta.push(if ir.pass_unknown_hosts {
+                meta_flag::PASS_UNKNOWN_HOSTS
+            } else {
+                0
+            });
+        }
         let extra: &[u32] = if minor >= 1 { &section::SINCE_1_1 } else { &[] };
         let mut bodies: Vec<(u32, Vec<u8>)> = Vec::new();
         bodies.push((section::STRINGS, self.strings_section()?));

@@ -707,3 +707,67 @@ fn writer_refuses_a_redirect_on_a_mirror_backend() {
     let error = write_program(&on_port(vec![vhost("*", vec![entry])])).unwrap_err();
     assert!(matches!(error, WriteError::Invalid(_)), "{error:?}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Format 1.2: unknown hosts passed to the proxy (a sidecar's passthrough)
+
+fn passing_program() -> ProgramIr {
+    let mut ir = program(vec![listener(
+        PORT,
+        vec![vhost("known.example", vec![to(prefix("/known"), "known")])],
+    )]);
+    ir.pass_unknown_hosts = true;
+    ir
+}
+
+#[test]
+fn writer_stamps_1_2_and_a_meta_flags_word_for_a_program_that_passes_unknown_hosts() {
+    let passing = bytes_of(&passing_program());
+    assert_eq!(minor(&passing), 2);
+    let (_, meta_len) = sec(&passing, section::META);
+    let mut plain = passing_program();
+    plain.pass_unknown_hosts = false;
+    let plain = bytes_of(&plain);
+    assert_eq!(minor(&plain), 0);
+    // The same META plus one flags word.
+    assert_eq!(meta_len, sec(&plain, section::META).1 + 4);
+    let (offset, len) = sec(&passing, section::META);
+    assert_eq!(rd(&passing, offset + len - 4), 1);
+}
+
+#[test]
+fn an_unknown_host_or_port_is_passed_and_a_known_host_that_misses_is_404() {
+    let program = load(&passing_program());
+    assert!(program.passes_unknown_hosts());
+    assert_eq!(
+        outcome(&get("elsewhere.example", "/known").eval(&program)),
+        "pass"
+    );
+    let mut other_port = get("known.example", "/known");
+    other_port.port = PORT + 1;
+    assert_eq!(outcome(&other_port.eval(&program)), "pass");
+    assert_eq!(
+        outcome(&get("known.example", "/other").eval(&program)),
+        "status 404"
+    );
+    assert_eq!(outcome(&get("known.example", "/known").eval(&program)), "known");
+    let mut gateway = passing_program();
+    gateway.pass_unknown_hosts = false;
+    let gateway = load(&gateway);
+    assert_eq!(
+        outcome(&get("elsewhere.example", "/known").eval(&gateway)),
+        "status 404"
+    );
+}
+
+#[test]
+fn refuses_unknown_meta_flags_and_a_missing_flags_word() {
+    let error = refusal(&passing_program(), |b| {
+        let (offset, len) = sec(b, section::META);
+        wr(b, offset + len - 4, 2);
+    });
+    assert!(matches!(error, LoadError::BadSection(section::META)), "{error:?}");
+    // A 1.1 program is read without a flags word: stamping it 1.2 leaves META short.
+    let error = refusal(&format_1_1_program(), |b| b[10] = 2);
+    assert!(matches!(error, LoadError::BadSection(section::META)), "{error:?}");
+}

@@ -148,6 +148,10 @@ fn compile_resources(
     };
     let ir = ProgramIr {
         routing_header: options.routing_header.to_ascii_lowercase(),
+        // A sidecar passes traffic to hosts no Service or route declares through to
+        // where the client sent it (Istio's default `outboundTrafficPolicy: ALLOW_ANY`);
+        // a gateway answers them 404.
+        pass_unknown_hosts: matches!(options.target, Target::Mesh(_)),
         target,
         listeners,
     };

@@ -78,6 +78,7 @@ fn outcome(program: &Program, path: &str, random: u64) -> String {
             format!("{status} {}", location.1)
         }
         Outcome::Reply { status, .. } => status.to_string(),
+        Outcome::Pass => "pass".to_string(),
     }
 }
 

@@ -611,6 +611,7 @@ fn empty_program() -> Compiled {
         routing_header: "x-switchyard-cluster".into(),
         target: "nothing".into(),
         listeners: Vec::new(),
+        pass_unknown_hosts: false,
     };
     let bytes = write_program(&ir).unwrap();
     Compiled {

@@ -127,6 +127,7 @@ fn call(program: &Program, port: u32, host: &str, path: &str, headers: &[(&str, 
             .to_string(),
         Outcome::Reply { status, .. } => status.to_string(),
         Outcome::Redirect { status, .. } => format!("redirect {status}"),
+        Outcome::Pass => "pass".to_string(),
     }
 }
 
@@ -641,6 +642,7 @@ fn grpc_unresolved_backend_share_is_answered_503_for_unavailable() {
             Outcome::Forward { .. } => 200,
             Outcome::Reply { status, .. } => status,
             Outcome::Redirect { status, .. } => status,
+            Outcome::Pass => 0,
         });
     }
     // 503 reaches a gRPC client as UNAVAILABLE (HTTPRoute's 500 would be UNKNOWN).

@@ -68,6 +68,7 @@ fn get(compiled: &Compiled, port: u32, host: &str, path: &str) -> String {
             .to_string(),
         Outcome::Reply { status, .. } => status.to_string(),
         Outcome::Redirect { status, .. } => format!("redirect {status}"),
+        Outcome::Pass => "pass".to_string(),
     }
 }
 

@@ -94,6 +94,7 @@ fn get(compiled: &Compiled, port: u32, host: &str) -> u16 {
         Outcome::Forward { .. } => 200,
         Outcome::Reply { status, .. } => status,
         Outcome::Redirect { status, .. } => status,
+        Outcome::Pass => 0,
     }
 }
 

@@ -498,6 +498,8 @@ fn evaluate(loaded: &Loaded, request: &Value) -> Result<Value, String> {
         Outcome::Forward { .. } => "forward",
         Outcome::Reply { .. } => "reply",
         Outcome::Redirect { .. } => "redirect",
+        // A sidecar's unknown host: the proxy's own routes take it.
+        Outcome::Pass => "pass",
     };
     let reason = match (decision.entry, program.listener_ports().any(|p| p == sent.port)) {
         (Some(_), _) => None,

@@ -87,6 +87,7 @@ impl HttpContext for Probe {
         let text = match decision.outcome {
             Outcome::Forward { cluster, .. } => cluster.to_string(),
             Outcome::Reply { status, .. } | Outcome::Redirect { status, .. } => status.to_string(),
+            Outcome::Pass => "pass".to_string(),
         };
         self.set_http_request_header("x-probe-decision", Some(&text));
         Action::Continue

@@ -237,6 +237,7 @@ pub fn generate(rules: usize) -> Table {
     let ir = ProgramIr {
         routing_header: "x-switchyard-cluster".into(),
         target: format!("gateway bench/{rules}"),
+        pass_unknown_hosts: false,
         listeners: vec![ListenerIr {
             port: PORT,
             vhosts,

@@ -93,6 +93,10 @@ pub enum Outcome<'p> {
         body: Option<&'p str>,
         backend: Option<u32>,
     },
+    /// Leave the request to the proxy's own routes: no vhost takes its host (or no
+    /// listener its port) and the program passes such requests on (a sidecar's
+    /// passthrough; [`Program::passes_unknown_hosts`]). Nothing is edited.
+    Pass,
     /// Answer with a redirect; [`Program::plan`] computes the Location. `backend`: the
     /// backend record whose own RequestRedirect this is (format 1.2), when the entry
     /// forwards and the chosen backend redirects.
@@ -132,10 +136,26 @@ impl Program {
                 backend: None,
             },
         };
+        // Istio's sidecar: a host (or port) no service or route declares is passed
+        // through to where the client sent it (`outboundTrafficPolicy: ALLOW_ANY`); a
+        // declared host whose rules all miss is still 404.
+        let unknown = || Decision {
+            entry: None,
+            vhost: None,
+            outcome: if self.passes_unknown_hosts() {
+                Outcome::Pass
+            } else {
+                Outcome::Reply {
+                    status: NO_ROUTE,
+                    body: None,
+                    backend: None,
+                }
+            },
+        };
         let listener = self.listener(request.port);
         observer.listener(listener);
         let Some(listener) = listener else {
-            return no_route(None);
+            return unknown();
         };
         let host = normalize_host(request.authority);
         if let Some(sni) = request.sni.filter(|s| !s.is_empty())
@@ -152,6 +172,9 @@ impl Program {
             };
         }
         let first = self.select_vhost(listener, host);
+        if first == NONE {
+            return unknown();
+        }
         let mut vhost = first;
         let mut hops = 0;
         while vhost != NONE && hops <= self.table(section::VHOSTS).len {

@@ -175,6 +175,9 @@ impl Program {
                     headers: Vec::new(),
                 });
             }
+            // Left to the proxy: no edits (an unknown host has no entry, so this is
+            // never reached with one).
+            Outcome::Pass => {}
             Outcome::Redirect { status, backend } => {
                 // A backend's own redirect: its filters (the redirect's path change among
                 // them) apply first, then its REDIRECT op makes the Location.

@@ -189,6 +189,7 @@ impl Program {
             super::Outcome::Reply { status, .. } | super::Outcome::Redirect { status, .. } => {
                 let _ = write!(line, " status={status}");
             }
+            super::Outcome::Pass => line.push_str(" pass"),
         }
         header_safe(line)
     }

@@ -23,6 +23,7 @@ pub fn program(listeners: Vec<ListenerIr>) -> ProgramIr {
         routing_header: "x-switchyard-cluster".to_string(),
         target: "gateway test/gw".to_string(),
         listeners,
+        pass_unknown_hosts: false,
     }
 }
 
@@ -298,6 +299,7 @@ pub fn outcome(decision: &Decision<'_>) -> String {
         Outcome::Forward { cluster, .. } => cluster.to_string(),
         Outcome::Reply { status, .. } => format!("status {status}"),
         Outcome::Redirect { status, .. } => format!("redirect {status}"),
+        Outcome::Pass => "pass".to_string(),
     }
 }
 
@@ -345,10 +347,16 @@ pub fn exercise(program: &Program) {
                 }
             }
             Outcome::Redirect { status, .. } => assert!([301, 302, 303, 307, 308].contains(&status)),
+            Outcome::Pass => assert!(decision.entry.is_none() && program.passes_unknown_hosts()),
         }
         // Planning the edits must never panic either, whatever loaded.
         let plan = program.plan(&decision, &request.view());
-        assert_eq!(plan.reply.is_some(), plan.cluster.is_none());
+        if decision.outcome == Outcome::Pass {
+            // Left to the proxy: neither a reply nor a cluster.
+            assert!(plan.reply.is_none() && plan.cluster.is_none());
+        } else {
+            assert_eq!(plan.reply.is_some(), plan.cluster.is_none());
+        }
     }
     let _ = program.routing_header();
     let _ = program.needed_headers().count();

@@ -59,6 +59,7 @@ impl Context<'_> {
             (Some(entry), Outcome::Reply { status, .. } | Outcome::Redirect { status, .. }) => {
                 format!("won by {}; answered {status}", self.program.source(entry))
             }
+            (_, Outcome::Pass) => "no vhost takes the host; passed to the proxy's own routes".to_string(),
             (None, _) => "no rule matches; answered 404".to_string(),
         };
         let port_default = if request.scheme == "https" { 443 } else { 80 };

@@ -40,6 +40,7 @@ pub fn matches_alone(entry: &EntryIr, request: &TestRequest) -> bool {
     let ir = ProgramIr {
         routing_header: "x-switchyard-analysis".to_string(),
         target: "analysis".to_string(),
+        pass_unknown_hosts: false,
         listeners: vec![ListenerIr {
             port: request.port,
             vhosts: vec![VhostIr {

@@ -99,6 +99,20 @@ pub trait Engine {
 }
 
 /// The backend a cluster name stands for, as the program records it.
+pub use crate::emit::envoy_routes::PASSTHROUGH_CLUSTER;
+
+/// What receives a request the program passed to the proxy's own routes
+/// ([`switchyard_bytecode::Outcome::Pass`]): on a sidecar, the host the client named,
+/// through Istio's passthrough cluster. The route test format names such a backend by
+/// its host.
+pub(crate) fn passthrough_backend(authority: &str) -> ObservedBackend {
+    ObservedBackend {
+        name: switchyard_bytecode::eval::normalize_host(authority).to_string(),
+        port: None,
+        cluster: PASSTHROUGH_CLUSTER.to_string(),
+    }
+}
+
 pub(crate) fn backend_of(program: &Program, cluster: &str) -> ObservedBackend {
     let info = program.backend_by_cluster(cluster);
     let service = info.and_then(|b| b.service);
@@ -185,6 +199,27 @@ impl Engine for NativeEngine {
                         .map(|m| backend_of(&self.program, m.cluster).name)
                         .collect(),
                     timeout_ms: plan.request_timeout_ms.map_or(0, u64::from),
+                    ..Observed::default()
+                }
+            }
+            (None, None) if decision.outcome == switchyard_bytecode::Outcome::Pass => {
+                // The sidecar's own routes pass it through, unedited (the plugin only
+                // removed the routing headers a client may have sent).
+                let routing_header = self.program.routing_header();
+                Observed {
+                    status: BACKEND_STATUS,
+                    backend: Some(passthrough_backend(&sent.authority)),
+                    upstream: Some(UpstreamSeen {
+                        method: sent.method.clone(),
+                        authority: sent.authority.clone(),
+                        path: sent.path.clone(),
+                        headers: sent
+                            .headers
+                            .iter()
+                            .filter(|(n, _)| n != routing_header)
+                            .cloned()
+                            .collect(),
+                    }),
                     ..Observed::default()
                 }
             }
@@ -313,13 +348,19 @@ impl Engine for WasmEngine {
         // route (the second one, for Istio's default retry policy).
         let default_retry = switchyard_bytecode::default_retry_header(routing_header);
         let value = |name: &str| forwarded.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
-        let Some(cluster) = value(routing_header).or_else(|| value(&default_retry)) else {
-            // Envoy's route keyed on the routing header does not match: no route.
-            return Ok(Observed {
-                status: 404,
-                response_headers,
-                ..Observed::default()
-            });
+        let cluster = match value(routing_header).or_else(|| value(&default_retry)) {
+            Some(cluster) => cluster,
+            // Envoy's route keyed on the routing header does not match; a sidecar's own
+            // routes pass the request through (the plugin decided `Pass`).
+            None if self.program.passes_unknown_hosts() => PASSTHROUGH_CLUSTER.to_string(),
+            // Nothing else routes it: Envoy's 404.
+            None => {
+                return Ok(Observed {
+                    status: 404,
+                    response_headers,
+                    ..Observed::default()
+                });
+            }
         };
         // Headers Envoy's router consumes: the routing header, the mirror headers and the
         // x-envoy-* controls never reach the upstream.
@@ -337,9 +378,14 @@ impl Engine for WasmEngine {
                 headers.push((name.clone(), v.clone()));
             }
         }
+        let backend = if cluster == PASSTHROUGH_CLUSTER {
+            passthrough_backend(&value(":authority").unwrap_or_default())
+        } else {
+            backend_of(&self.program, &cluster)
+        };
         Ok(Observed {
             status: BACKEND_STATUS,
-            backend: Some(backend_of(&self.program, &cluster)),
+            backend: Some(backend),
             upstream: Some(UpstreamSeen {
                 method: value(":method").unwrap_or_default(),
                 authority: value(":authority").unwrap_or_default(),

@@ -184,6 +184,7 @@ pub fn trace_request(
     let (kind, status) = match decision.outcome {
         Outcome::Forward { .. } => ("forward", None),
         Outcome::Reply { status, .. } => ("reply", Some(status)),
+        Outcome::Pass => ("pass", None),
         Outcome::Redirect { status, .. } => ("redirect", Some(status)),
     };
     let service = plan

@@ -50,6 +50,10 @@ impl fmt::Display for TraceReport {
                 }
                 writeln!(f)?;
             }
+            "pass" => writeln!(
+                f,
+                "decision  pass: no service or route declares this host; the sidecar's own routes take it (passthrough to where the client sent it)"
+            )?,
             "redirect" => writeln!(
                 f,
                 "decision  redirect {} to {}",

@@ -33,6 +33,9 @@ pub struct Needs {
     pub unresolved: bool,
     /// A backend has its own header edits, which must win over the route's.
     pub backend_headers: bool,
+    /// The table ends with Istio's passthrough virtual host: the proxy needs a
+    /// `PassthroughCluster`.
+    pub passthrough: bool,
 }
 
 impl Needs {
@@ -41,6 +44,7 @@ impl Needs {
         self.fault |= other.fault;
         self.unresolved |= other.unresolved;
         self.backend_headers |= other.backend_headers;
+        self.passthrough |= other.passthrough;
     }
 }
 

@@ -3,7 +3,7 @@
 //! listener's connection manager holding its port's table inline and only the filters
 //! the table needs. The test engine compares it with the plugin's bootstrap.
 
-use super::RouteTable;
+use super::{PASSTHROUGH_CLUSTER, RouteTable, passthrough_vhost};
 use crate::emit::bootstrap::{
     BootstrapOptions, Listener, cluster, listener_name, socket_address, timeout_observer,
 };
@@ -13,6 +13,7 @@ use crate::emit::yaml::{Node, yaml_map};
 /// ([`listener_name`]) gets an empty table: Envoy answers 404 there, as the program
 /// does for a port it has no listener on.
 pub fn native_bootstrap(tables: &[RouteTable], clusters: &[String], options: &BootstrapOptions) -> Node {
+    let passthrough = tables.iter().any(|t| t.needs.passthrough);
     let listeners: Vec<Node> = options
         .listeners
         .iter()
@@ -21,12 +22,17 @@ pub fn native_bootstrap(tables: &[RouteTable], clusters: &[String], options: &Bo
                 tables.iter().find(|t| listener_name(t.port) == l.name),
                 l,
                 options,
+                passthrough,
             )
         })
         .collect();
-    let clusters: Vec<Node> = clusters
+    let mut names: Vec<&str> = clusters.iter().map(String::as_str).collect();
+    if passthrough && !names.contains(&PASSTHROUGH_CLUSTER) {
+        names.push(PASSTHROUGH_CLUSTER);
+    }
+    let clusters: Vec<Node> = names
         .iter()
-        .map(|name| cluster(name, options.endpoints.get(name).map_or(&[][..], Vec::as_slice)))
+        .map(|name| cluster(name, options.endpoints.get(*name).map_or(&[][..], Vec::as_slice)))
         .collect();
     yaml_map! {
         "admin" => yaml_map! { "address" => socket_address(&options.admin_address, options.admin_port) },
@@ -37,11 +43,22 @@ pub fn native_bootstrap(tables: &[RouteTable], clusters: &[String], options: &Bo
     }
 }
 
-fn listener(table: Option<&RouteTable>, listener: &Listener, options: &BootstrapOptions) -> Node {
+fn listener(
+    table: Option<&RouteTable>,
+    listener: &Listener,
+    options: &BootstrapOptions,
+    passthrough: bool,
+) -> Node {
+    // A port with no table: nothing routes there, but a sidecar passes it through.
+    let unlisted = if passthrough {
+        vec![passthrough_vhost()]
+    } else {
+        Vec::new()
+    };
     let (route_config, mut filters) = match table {
         Some(table) => (table.config.clone(), table.http_filters()),
         None => (
-            yaml_map! { "name" => "http.unlisted", "virtual_hosts" => Node::List(Vec::new()) },
+            yaml_map! { "name" => "http.unlisted", "virtual_hosts" => Node::List(unlisted) },
             vec![crate::emit::envoy::router_filter()],
         ),
     };

@@ -67,11 +67,31 @@ impl RouteTable {
 pub fn route_tables(ir: &ProgramIr) -> Result<Vec<RouteTable>, String> {
     let mut listeners: Vec<&ListenerIr> = ir.listeners.iter().collect();
     listeners.sort_by_key(|l| l.port);
-    listeners.into_iter().map(route_table).collect()
+    listeners
+        .into_iter()
+        .map(|l| route_table(l, ir.pass_unknown_hosts))
+        .collect()
 }
 
-/// The route table for one listener.
-pub fn route_table(listener: &ListenerIr) -> Result<RouteTable, String> {
+/// Istio's cluster for what a sidecar passes through to where the client sent it.
+pub const PASSTHROUGH_CLUSTER: &str = "PassthroughCluster";
+
+/// The virtual host Istio ends a sidecar's outbound route table with
+/// (`outboundTrafficPolicy: ALLOW_ANY`): every other host goes to the passthrough cluster.
+pub fn passthrough_vhost() -> Node {
+    yaml_map! {
+        "name" => "allow_any",
+        "domains" => vec![Node::from("*")],
+        "routes" => vec![yaml_map! {
+            "match" => yaml_map! { "prefix" => "/" },
+            "route" => yaml_map! { "cluster" => PASSTHROUGH_CLUSTER, "timeout" => "0s" },
+        }],
+    }
+}
+
+/// The route table for one listener; `pass_unknown_hosts` (a sidecar): hosts without
+/// a virtual host go to Istio's passthrough cluster.
+pub fn route_table(listener: &ListenerIr, pass_unknown_hosts: bool) -> Result<RouteTable, String> {
     let mut needs = Needs::default();
     let mut vhosts = Vec::new();
     for vhost in &listener.vhosts {
@@ -86,6 +106,10 @@ pub fn route_table(listener: &ListenerIr) -> Result<RouteTable, String> {
             "domains" => domains(&vhost.host),
             "routes" => routes,
         });
+    }
+    if pass_unknown_hosts && !listener.vhosts.iter().any(|v| v.host == HostPattern::Any) {
+        vhosts.push(passthrough_vhost());
+        needs.passthrough = true;
     }
     let mut config = yaml_map! { "name" => format!("http.{}", listener.port) };
     config.push("virtual_hosts", vhosts);
@@ -133,7 +157,7 @@ pub fn route_table_for(ir: &ProgramIr, port: Option<u32>) -> Result<RouteTable, 
             }
         },
     };
-    route_table(listener)
+    route_table(listener, ir.pass_unknown_hosts)
 }
 
 fn route(entry: &EntryIr, port: u32, needs: &mut Needs) -> Result<Node, String> {

@@ -3,7 +3,8 @@
 //! envoy-bootstrap` writes, Envoy, then every case. The bootstrap differs from the
 //! emitted one only in what observation needs: loopback ports the OS picks, the PROXY
 //! protocol (to present the program's port), a listener for ports the program lacks,
-//! and a header copying the router's timeout for the upstream to report.
+//! a header copying the router's timeout for the upstream to report, and for a sidecar's
+//! program the passthrough a sidecar's own routes give requests the plugin passes on.
 
 pub mod client;
 pub mod echo;
@@ -20,7 +21,7 @@ use switchyard_bytecode::Program;
 use self::client::{Client, admin_get};
 use self::echo::{ECHO_HEADER, Record, Upstreams};
 use self::process::{EnvoyProcess, WorkDir};
-use super::engine::{Engine, Observed, UpstreamSeen, backend_of};
+use super::engine::{Engine, Observed, PASSTHROUGH_CLUSTER, UpstreamSeen, backend_of, passthrough_backend};
 use crate::emit::bootstrap::{BootstrapOptions, Listener, OBSERVED_TIMEOUT, bootstrap, listener_name};
 use crate::emit::endpoints::Endpoint;
 use crate::emit::envoy::clusters;
@@ -77,8 +78,11 @@ impl EnvoyEngine {
         config: impl FnOnce(&Program, &BootstrapOptions) -> Result<Node, String>,
     ) -> Result<Self, String> {
         let program = Program::from_bytes(program_bytes).map_err(|e| format!("program refused: {e}"))?;
-        let upstreams =
-            Upstreams::start(&clusters(&program)).map_err(|e| format!("cannot start echo upstreams: {e}"))?;
+        let mut names = clusters(&program);
+        if program.passes_unknown_hosts() {
+            names.push(PASSTHROUGH_CLUSTER.to_string());
+        }
+        let upstreams = Upstreams::start(&names).map_err(|e| format!("cannot start echo upstreams: {e}"))?;
         let endpoints = upstreams
             .addresses
             .iter()
@@ -112,6 +116,9 @@ impl EnvoyEngine {
         let dir = WorkDir::new().map_err(|e| format!("cannot create a working directory: {e}"))?;
         let path = dir.path.join("bootstrap.yaml");
         let mut config = config(&program, &options)?;
+        if program.passes_unknown_hosts() {
+            add_passthrough(&mut config, &options)?;
+        }
         // Requests with an SNI reach the ports that check it over TLS.
         let tls_ports: Vec<u32> = program
             .listener_ports()
@@ -281,9 +288,14 @@ impl Engine for EnvoyEngine {
                 ..Observed::default()
             });
         };
+        let backend = if main.cluster == PASSTHROUGH_CLUSTER {
+            passthrough_backend(&main.authority)
+        } else {
+            backend_of(&self.program, &main.cluster)
+        };
         Ok(Observed {
             status: response.status,
-            backend: Some(backend_of(&self.program, &main.cluster)),
+            backend: Some(backend),
             mirrors: self.mirrors_of(&main, first),
             // The route says `timeout: 0s`; the header the router consumed overrides it.
             timeout_ms: main
@@ -305,5 +317,72 @@ impl Engine for EnvoyEngine {
             }),
             response_headers,
         })
+    }
+}
+
+/// A sidecar's own routes behind the plugin's: what the plugin passes on (no routing
+/// header) goes to Istio's passthrough cluster, here an echo upstream that reports the
+/// host the client named. Appended to every listener's routes, after the routing route.
+fn add_passthrough(config: &mut Node, options: &BootstrapOptions) -> Result<(), String> {
+    let endpoints = options
+        .endpoints
+        .get(PASSTHROUGH_CLUSTER)
+        .ok_or("no upstream for the passthrough cluster")?;
+    let Node::Map(root) = config else {
+        return Err("the bootstrap is not a map".into());
+    };
+    let resources = root
+        .iter_mut()
+        .find(|(k, _)| k == "static_resources")
+        .map(|(_, v)| v)
+        .ok_or("the bootstrap has no static_resources")?;
+    let Node::Map(resources) = resources else {
+        return Err("static_resources is not a map".into());
+    };
+    // A configuration of Istio-like native routes brings its own passthrough (its
+    // `allow_any` virtual host and cluster): nothing to add.
+    let has_cluster = resources.iter().any(|(k, v)| {
+        k == "clusters"
+            && matches!(v, Node::List(clusters) if clusters.iter().any(|c| matches!(c, Node::Map(e) if e.iter().any(|(k, v)| k == "name" && *v == Node::from(PASSTHROUGH_CLUSTER)))))
+    });
+    if has_cluster {
+        return Ok(());
+    }
+    for (key, value) in resources.iter_mut() {
+        match (key.as_str(), value) {
+            ("clusters", Node::List(clusters)) => {
+                clusters.push(crate::emit::bootstrap::cluster(PASSTHROUGH_CLUSTER, endpoints));
+            }
+            ("listeners", Node::List(listeners)) => {
+                for listener in listeners.iter_mut() {
+                    for routes in route_lists(listener) {
+                        routes.push(crate::emit::yaml::yaml_map! {
+                            "match" => crate::emit::yaml::yaml_map! { "prefix" => "/" },
+                            "route" => crate::emit::yaml::yaml_map! {
+                                "cluster" => PASSTHROUGH_CLUSTER,
+                                "timeout" => "0s",
+                            },
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Every `routes` list below `node` (a listener's virtual hosts).
+fn route_lists(node: &mut Node) -> Vec<&mut Vec<Node>> {
+    match node {
+        Node::Map(entries) => entries
+            .iter_mut()
+            .flat_map(|(key, value)| match (key.as_str(), value) {
+                ("routes", Node::List(routes)) => vec![routes],
+                (_, value) => route_lists(value),
+            })
+            .collect(),
+        Node::List(items) => items.iter_mut().flat_map(route_lists).collect(),
+        _ => Vec::new(),
     }
 }

@@ -136,20 +136,46 @@ fn ensure_wasm_target() -> Result<(), String> {
     })
 }
 
+/// Rust flags for the module: the caller's (`RUSTFLAGS`), plus a remapping of the
+/// registry's source directories to nothing. Panic locations carry the source path of
+/// every crate that can panic, and a registry path starts with `$CARGO_HOME`: remapped,
+/// the module no longer depends on where it was built (and is about 0.7 KB smaller).
+fn module_rustflags() -> String {
+    let mut flags: Vec<String> = std::env::var("RUSTFLAGS")
+        .map(|f| f.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default();
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")));
+    if let Some(registry) = cargo_home.map(|home| home.join("registry").join("src"))
+        && let Ok(indexes) = std::fs::read_dir(&registry)
+    {
+        let mut dirs: Vec<PathBuf> = indexes.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        // A fixed order keeps the flags, and so cargo's fingerprint, stable.
+        dirs.sort();
+        for dir in dirs {
+            flags.push(format!("--remap-path-prefix={}/=", dir.display()));
+        }
+    }
+    flags.join("\x1f")
+}
+
 /// Builds the plugin on its own, with the flavour's profile, and returns the module's
 /// path.
 fn build_plugin(flavour: Flavour) -> Result<PathBuf, String> {
     ensure_wasm_target()?;
-    run(cargo().args([
-        "build",
-        "--quiet",
-        "-p",
-        PLUGIN_PACKAGE,
-        "--target",
-        WASM_TARGET,
-        "--profile",
-        flavour.profile(),
-    ]))?;
+    run(cargo()
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            PLUGIN_PACKAGE,
+            "--target",
+            WASM_TARGET,
+            "--profile",
+            flavour.profile(),
+        ])
+        .env("CARGO_ENCODED_RUSTFLAGS", module_rustflags()))?;
     let module = root()
         .join("target")
         .join(WASM_TARGET)

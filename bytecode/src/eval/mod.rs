@@ -189,7 +189,7 @@ impl Program {
             vhost = self.word(section::VHOSTS, vhost, 0);
             hops += 1;
         }
-        no_route((first != NONE).then_some(first))
+        no_route(Some(first))
     }
 
     /// Listener index for `port`, by binary search over the sorted ports.

@@ -820,3 +820,29 @@ fn service_ports_need_a_port_number() {
     assert!(!service.has_port(8080), "a targetPort is not a Service port");
     assert_eq!(service.ports[0].name.as_deref(), Some("http"));
 }
+
+#[test]
+fn service_entries_are_read_for_their_hosts_ports_and_export() {
+    let entry = |spec: &str| {
+        format!(
+            "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {{name: se, namespace: ns}}\nspec:\n{spec}"
+        )
+    };
+    let resources = read_ok(&entry(
+        "  hosts: [API.Example.com, '*.cdn.example.net']\n  ports: [{number: 443, name: https, protocol: TLS}]\n  location: MESH_EXTERNAL\n  resolution: DNS\n  exportTo: ['.']\n",
+    ));
+    let se = &resources.service_entries[0];
+    assert_eq!(se.hosts, ["api.example.com", "*.cdn.example.net"]);
+    assert_eq!(se.ports, [443]);
+    assert_eq!(se.export_to, ["."]);
+    assert!(se.declares("api.example.com", "cluster.local"));
+    assert!(se.declares("eu.cdn.example.net", "cluster.local"));
+    assert!(!se.declares("cdn.example.net", "cluster.local"));
+
+    let no_hosts = error(&entry("  ports: [{number: 443, name: https}]\n"));
+    assert!(no_hosts.message.contains("needs `hosts`"), "{no_hosts}");
+    let no_number = error(&entry("  hosts: [a.example]\n  ports: [{name: https}]\n"));
+    assert!(no_number.message.contains("needs `number`"), "{no_number}");
+    let unknown = error(&entry("  hosts: [a.example]\n  hostz: [b]\n"));
+    assert!(unknown.to_string().contains("hostz"), "{unknown}");
+}

@@ -2,7 +2,8 @@
 //!
 //! Istio (`BuildSubsetKey`, `pilot/pkg/model/service.go`): a cluster is
 //! `outbound|<port>|<subset>|<fqdn>`. The port (`route.go` `GetDestinationCluster`) is
-//! `destination.port.number`, else the service's only port, else the listener port.
+//! `destination.port.number`, else the service's (or ServiceEntry's) only port, else the
+//! listener port.
 
 use switchyard_bytecode::ir::{BackendIr, ServiceIr};
 
@@ -28,22 +29,37 @@ pub fn service_name<'h>(fqdn: &'h str, domain: &str) -> Option<(&'h str, &'h str
 }
 
 /// The cluster a destination names, seen from a VirtualService in `namespace` on a
-/// listener of `listener_port`.
+/// listener of `listener_port` of a proxy in `proxy_namespace` (which decides which
+/// ServiceEntries it sees).
 pub fn destination_backend(
     destination: &Destination,
     namespace: &str,
+    proxy_namespace: &str,
     listener_port: u32,
     resources: &Resources,
     naming: &ClusterNaming,
 ) -> BackendIr {
     let fqdn = resolve_host(&destination.host, namespace, &naming.cluster_domain);
     let service = service_name(&fqdn, &naming.cluster_domain);
-    let only_port = service
-        .and_then(|(ns, name)| resources.service(ns, name))
-        .and_then(|s| match s.ports.as_slice() {
+    let only_port = match service.and_then(|(ns, name)| resources.service(ns, name)) {
+        Some(service) => match service.ports.as_slice() {
             [only] => Some(only.port),
             _ => None,
-        });
+        },
+        // Not a Kubernetes Service: a ServiceEntry visible here may declare the host
+        // (the first by namespace/name, as the list is sorted).
+        None => resources
+            .service_entries
+            .iter()
+            .find(|e| {
+                crate::resources::istio::visible(&e.export_to, &e.meta.namespace, proxy_namespace)
+                    && e.declares(&fqdn, &naming.cluster_domain)
+            })
+            .and_then(|e| match e.ports.as_slice() {
+                [only] => Some(*only),
+                _ => None,
+            }),
+    };
     let port = destination.port.or(only_port).unwrap_or(listener_port);
     let subset = destination.subset.as_deref().unwrap_or("");
     let cluster = match service {

@@ -172,6 +172,7 @@ fn lower_action(flat: &FlatRule<'_>, scope: &Scope<'_>, diagnostics: &mut Diagno
                 let mut backend = destination_backend(
                     &d.destination,
                     &vs.meta.namespace,
+                    &scope.proxy.namespace,
                     scope.proxy.listener_port,
                     scope.resources,
                     scope.naming,
@@ -352,6 +353,7 @@ fn route_filters(
         let mut backend = destination_backend(
             &mirror.destination,
             owner_namespace,
+            &scope.proxy.namespace,
             scope.proxy.listener_port,
             scope.resources,
             scope.naming,

@@ -41,6 +41,7 @@ pub struct Resources {
     pub istio_gateways: Vec<istio::IstioGateway>,
     pub virtual_services: Vec<istio::VirtualService>,
     pub destination_rules: Vec<istio::DestinationRule>,
+    pub service_entries: Vec<istio::ServiceEntry>,
 }
 
 const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
@@ -109,7 +110,7 @@ impl Resources {
         let meta = Meta::read(file, kind, node)?;
         let resource = format!("{kind} {}", meta.key());
         let supported = match (group, kind) {
-            (istio::ISTIO_GROUP, "Gateway" | "VirtualService" | "DestinationRule") => {
+            (istio::ISTIO_GROUP, "Gateway" | "VirtualService" | "DestinationRule" | "ServiceEntry") => {
                 istio::ISTIO_VERSIONS.contains(&version)
             }
             (GATEWAY_GROUP, "Gateway" | "HTTPRoute") => matches!(version, "v1" | "v1beta1"),
@@ -160,6 +161,7 @@ impl Resources {
             "DestinationRule" => self
                 .destination_rules
                 .push(istio::DestinationRule::read(&root, meta)?),
+            "ServiceEntry" => self.service_entries.push(istio::ServiceEntry::read(&root, meta)?),
             "Gateway" => self.gateways.push(Gateway::read(&root, meta)?),
             "HTTPRoute" => self.http_routes.push(HttpRoute::read(&root, meta)?),
             "GRPCRoute" => self.grpc_routes.push(GrpcRoute::read(&root, meta)?),
@@ -184,6 +186,7 @@ impl Resources {
         self.istio_gateways.sort_by_cached_key(|a| a.meta.key());
         self.virtual_services.sort_by_cached_key(|a| a.meta.key());
         self.destination_rules.sort_by_cached_key(|a| a.meta.key());
+        self.service_entries.sort_by_cached_key(|a| a.meta.key());
     }
 
     /// The Service `namespace/name`: a binary search, since `sort` ordered the services

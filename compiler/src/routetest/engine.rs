@@ -113,11 +113,18 @@ pub(crate) fn passthrough_backend(authority: &str) -> ObservedBackend {
     }
 }
 
+/// The backend a cluster stands for: `namespace/name` of its Kubernetes Service; for
+/// any other host (a ServiceEntry's, an external name), the route test format's "the
+/// host itself", read from Istio's `outbound|PORT|SUBSET|HOST`; else the cluster.
 pub(crate) fn backend_of(program: &Program, cluster: &str) -> ObservedBackend {
     let info = program.backend_by_cluster(cluster);
     let service = info.and_then(|b| b.service);
+    let host = || match cluster.split('|').collect::<Vec<_>>()[..] {
+        ["outbound", _, _, host] if !host.is_empty() => host.to_string(),
+        _ => cluster.to_string(),
+    };
     ObservedBackend {
-        name: service.map_or_else(|| cluster.to_string(), |s| format!("{}/{}", s.namespace, s.name)),
+        name: service.map_or_else(host, |s| format!("{}/{}", s.namespace, s.name)),
         port: service.map(|s| s.port),
         cluster: cluster.to_string(),
     }

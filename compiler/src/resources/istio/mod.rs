@@ -1,15 +1,17 @@
 //! Istio networking kinds (`networking.istio.io` v1, v1beta1, v1alpha3: the versions are
-//! aliases of one schema): Gateway, VirtualService, DestinationRule.
+//! aliases of one schema): Gateway, VirtualService, DestinationRule, ServiceEntry.
 //!
 //! Every field of the schema is either read or refused by name: a field Switchyard
 //! cannot honour is an error naming the file, line and field, never silently ignored.
 
 pub mod destination_rule;
 pub mod gateway;
+pub mod service_entry;
 pub mod virtual_service;
 
 pub use self::destination_rule::{DestinationRule, Subset};
 pub use self::gateway::{IstioGateway, Server, ServerHost};
+pub use self::service_entry::ServiceEntry;
 pub use self::virtual_service::{
     Cors, Delegate, Destination, Fault, HeaderOps, Headers, HttpMatch, HttpRule, Mirror, Redirect,
     RedirectPort, Retries, Rewrite, RouteDestination, RuleAction, StringMatch, VirtualService,

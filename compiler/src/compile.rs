@@ -10,7 +10,7 @@ use crate::gateway_api::compile_gateway;
 use crate::gateway_api::mesh::compile_mesh;
 use crate::input::{Document, load_inputs_each};
 use crate::istio::compile_istio_gateway;
-use crate::istio::mesh::apply_mesh_virtual_services;
+use crate::istio::mesh::{apply_mesh_service_entries, apply_mesh_virtual_services};
 use crate::resources::{Gateway, Resources, ResourcesBuilder};
 
 /// The header the plugin sets by default.
@@ -137,6 +137,7 @@ fn compile_resources(
         Target::Mesh(namespace) => {
             let mut listeners = compile_mesh(namespace, &resources, &naming, &mut diagnostics);
             apply_mesh_virtual_services(namespace, &resources, &naming, &mut diagnostics, &mut listeners);
+            apply_mesh_service_entries(namespace, &resources, &naming, &mut diagnostics, &mut listeners);
             (format!("mesh {namespace}"), listeners, MESH_DEFAULT_PORT)
         }
         Target::IstioGateway(key) => {

@@ -833,7 +833,9 @@ fn service_entries_are_read_for_their_hosts_ports_and_export() {
     ));
     let se = &resources.service_entries[0];
     assert_eq!(se.hosts, ["api.example.com", "*.cdn.example.net"]);
-    assert_eq!(se.ports, [443]);
+    assert_eq!(se.ports.len(), 1);
+    assert_eq!((se.ports[0].number, se.ports[0].protocol.as_str()), (443, "TLS"));
+    assert!(!se.ports[0].carries_http());
     assert_eq!(se.export_to, ["."]);
     assert!(se.declares("api.example.com", "cluster.local"));
     assert!(se.declares("eu.cdn.example.net", "cluster.local"));

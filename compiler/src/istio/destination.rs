@@ -56,7 +56,7 @@ pub fn destination_backend(
                     && e.declares(&fqdn, &naming.cluster_domain)
             })
             .and_then(|e| match e.ports.as_slice() {
-                [only] => Some(*only),
+                [only] => Some(only.number),
                 _ => None,
             }),
     };

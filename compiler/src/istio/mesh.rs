@@ -12,7 +12,10 @@
 
 use std::collections::BTreeMap;
 
-use switchyard_bytecode::ir::{HostPattern, ListenerIr, VhostIr};
+use switchyard_bytecode::SourceKind;
+use switchyard_bytecode::ir::{
+    ActionIr, BackendIr, EntryIr, HostPattern, ListenerIr, PathIr, SourceIr, VhostIr,
+};
 
 use crate::diag::Diagnostics;
 use crate::gateway_api::backends::ClusterNaming;
@@ -21,7 +24,7 @@ use crate::resources::{Resources, Service};
 
 use super::bind::{creation_order, vs_gateways};
 use super::delegate::flatten;
-use super::destination::service_name;
+use super::destination::{resolve_host, service_name};
 use super::destination_rule::DestinationRules;
 use super::lower::{Proxy, Scope, lower_rules};
 use super::resolved_hosts;
@@ -83,19 +86,7 @@ pub fn apply_mesh_virtual_services(
                 .into_iter()
                 .map(|(e, _)| e)
                 .collect();
-            let listener = match listeners.iter().position(|l| l.port == port.port) {
-                Some(i) => &mut listeners[i],
-                None => {
-                    listeners.push(ListenerIr {
-                        port: port.port,
-                        vhosts: Vec::new(),
-                        sni_hosts: Vec::new(),
-                    });
-                    listeners.sort_by_key(|l| l.port);
-                    let i = listeners.iter().position(|l| l.port == port.port).unwrap_or(0);
-                    &mut listeners[i]
-                }
-            };
+            let listener = listener_on(listeners, port.port);
             for host in service_hosts(service, namespace, &naming.cluster_domain) {
                 match listener.vhosts.iter_mut().find(|v| v.host == host) {
                     Some(vhost) => vhost.entries = entries.clone(),
@@ -108,6 +99,112 @@ pub fn apply_mesh_virtual_services(
             }
         }
     }
+}
+
+/// ServiceEntry hosts on the sidecar of a client in `namespace`. Istio gives each host an
+/// entry declares (exported to the namespace, not a Kubernetes Service) a virtual host on
+/// each of the entry's HTTP ports, routed to `outbound|PORT||HOST`, or by the oldest
+/// VirtualService bound to `mesh` that names the host. (Without this, requests for the
+/// host pass through, and such a VirtualService's timeouts or retries would be lost.)
+pub fn apply_mesh_service_entries(
+    namespace: &str,
+    resources: &Resources,
+    naming: &ClusterNaming,
+    diagnostics: &mut Diagnostics,
+    listeners: &mut Vec<ListenerIr>,
+) {
+    let domain = &naming.cluster_domain;
+    let destination_rules = DestinationRules::new(resources, domain);
+    for entry in &resources.service_entries {
+        if !visible(&entry.export_to, &entry.meta.namespace, namespace) {
+            continue;
+        }
+        for host in &entry.hosts {
+            let fqdn = resolve_host(host, &entry.meta.namespace, domain);
+            if service_name(&fqdn, domain).is_some_and(|(ns, name)| resources.service(ns, name).is_some()) {
+                continue;
+            }
+            let owner = resources
+                .virtual_services
+                .iter()
+                .filter(|vs| {
+                    vs_gateways(vs).iter().any(|g| g == "mesh")
+                        && visible(&vs.export_to, &vs.meta.namespace, namespace)
+                        && resolved_hosts(vs, domain).contains(&fqdn)
+                })
+                .min_by(|a, b| creation_order(&a.meta, &b.meta));
+            let rules = owner.map(|vs| flatten(vs, resources, diagnostics));
+            for port in entry.ports.iter().filter(|p| p.carries_http()).map(|p| p.number) {
+                let entries = match &rules {
+                    Some(rules) => {
+                        let proxy = Proxy {
+                            namespace: namespace.to_string(),
+                            labels: Vec::new(),
+                            gateway: "mesh".to_string(),
+                            listener_port: port,
+                        };
+                        let scope = Scope {
+                            resources,
+                            naming,
+                            proxy: &proxy,
+                            destination_rules: &destination_rules,
+                        };
+                        lower_rules(rules, &scope, diagnostics)
+                            .into_iter()
+                            .map(|(e, _)| e)
+                            .collect()
+                    }
+                    None => vec![entry_route(entry, &fqdn, port)],
+                };
+                let listener = listener_on(listeners, port);
+                let pattern = HostPattern::parse(&fqdn);
+                if !listener.vhosts.iter().any(|v| v.host == pattern) {
+                    listener.vhosts.push(VhostIr {
+                        host: pattern,
+                        fallback: false,
+                        entries,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// A ServiceEntry host no VirtualService routes: every request to it goes to its cluster.
+fn entry_route(entry: &crate::resources::istio::ServiceEntry, fqdn: &str, port: u32) -> EntryIr {
+    EntryIr {
+        path: PathIr::Prefix(Vec::new()),
+        predicates: Vec::new(),
+        filters: Vec::new(),
+        action: ActionIr::Forward(vec![BackendIr {
+            weight: 1,
+            cluster: Some(format!("outbound|{port}||{fqdn}")),
+            service: None,
+            filters: Vec::new(),
+            redirect: None,
+        }]),
+        source: SourceIr {
+            kind: SourceKind::VirtualService,
+            namespace: entry.meta.namespace.clone(),
+            name: format!("(default route of ServiceEntry {})", entry.meta.name),
+            rule: 0,
+            match_index: 0,
+        },
+    }
+}
+
+/// The listener on `port`, added (in port order) when there is none.
+fn listener_on(listeners: &mut Vec<ListenerIr>, port: u32) -> &mut ListenerIr {
+    if !listeners.iter().any(|l| l.port == port) {
+        listeners.push(ListenerIr {
+            port,
+            vhosts: Vec::new(),
+            sni_hosts: Vec::new(),
+        });
+        listeners.sort_by_key(|l| l.port);
+    }
+    let i = listeners.iter().position(|l| l.port == port).unwrap_or(0);
+    &mut listeners[i]
 }
 
 /// Whether an HTTPRoute naming `service` as its parent is older than `vs`.

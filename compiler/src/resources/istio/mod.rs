@@ -11,7 +11,7 @@ pub mod virtual_service;
 
 pub use self::destination_rule::{DestinationRule, Subset};
 pub use self::gateway::{IstioGateway, Server, ServerHost};
-pub use self::service_entry::ServiceEntry;
+pub use self::service_entry::{EntryPort, ServiceEntry};
 pub use self::virtual_service::{
     Cors, Delegate, Destination, Fault, HeaderOps, Headers, HttpMatch, HttpRule, Mirror, Redirect,
     RedirectPort, Retries, Rewrite, RouteDestination, RuleAction, StringMatch, VirtualService,

@@ -15,8 +15,27 @@ pub struct ServiceEntry {
     /// Lowercased; `*.example.com` wildcards allowed; short names resolve in the entry's
     /// namespace.
     pub hosts: Vec<String>,
-    pub ports: Vec<u32>,
+    pub ports: Vec<EntryPort>,
     pub export_to: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryPort {
+    pub number: u32,
+    /// Upper-case, as Istio compares it; empty when unset.
+    pub protocol: String,
+}
+
+impl EntryPort {
+    /// Whether a sidecar carries HTTP on this port (so the plugin sees its requests):
+    /// the HTTP protocols, or none declared (Istio then detects the protocol). TLS, TCP
+    /// and the other protocols are proxied as bytes.
+    pub fn carries_http(&self) -> bool {
+        matches!(
+            self.protocol.as_str(),
+            "" | "HTTP" | "HTTP2" | "GRPC" | "GRPC-WEB"
+        )
+    }
 }
 
 impl ServiceEntry {
@@ -49,7 +68,10 @@ impl ServiceEntry {
             let number = port
                 .int("number", 1, 65535)?
                 .ok_or_else(|| port.error("a ServiceEntry port needs `number`"))?;
-            ports.push(number as u32);
+            ports.push(EntryPort {
+                number: number as u32,
+                protocol: port.str("protocol")?.unwrap_or("").to_ascii_uppercase(),
+            });
         }
         Ok(ServiceEntry {
             meta,

@@ -663,23 +663,7 @@ fn grpc_rule_without_backends_or_weight_answers_503() {
         ]
         .concat();
         let p = Program::from_bytes(&compiled(&text).bytes).unwrap();
-        let request = Request {
-            port: 80,
-            authority: "x",
-            method: "POST",
-            path: "/s/m",
-            scheme: "http",
-            headers: Default::default(),
-            random: 0,
-            sni: None,
-        };
-        assert!(
-            matches!(
-                p.evaluate(&request, &mut Scratch::new()).outcome,
-                Outcome::Reply { status: 503, .. }
-            ),
-            "{backends:?}"
-        );
+        assert_eq!(call(&p, 80, "x", "/s/m", &[]), "503", "{backends:?}");
     }
 }
 

@@ -111,6 +111,10 @@ pub struct DestinationRules {
     local: BTreeMap<String, HostIndex>,
     exported: BTreeMap<String, HostIndex>,
     root_local: HostIndex,
+    /// ServiceEntries (sorted by namespace/name): the namespace of the entry declaring a
+    /// host is that "service's" namespace in the lookup order.
+    entries: Vec<crate::resources::istio::ServiceEntry>,
+    cluster_domain: String,
 }
 
 impl DestinationRules {
@@ -127,7 +131,11 @@ impl DestinationRules {
             };
             key(a).cmp(&key(b))
         });
-        let mut index = DestinationRules::default();
+        let mut index = DestinationRules {
+            entries: resources.service_entries.clone(),
+            cluster_domain: cluster_domain.to_string(),
+            ..DestinationRules::default()
+        };
         for rule in rules {
             let namespace = &rule.meta.namespace;
             // A rule with a workload selector is never exported.
@@ -189,6 +197,23 @@ impl DestinationRules {
         catch_all
     }
 
+    /// The namespace of the service `fqdn` names, seen from a proxy in `proxy_namespace`:
+    /// a Kubernetes Service's, else that of the first ServiceEntry visible to the proxy
+    /// that declares the host; `None` for a host nothing declares.
+    fn service_namespace<'s>(&'s self, fqdn: &'s str, proxy_namespace: &str) -> Option<&'s str> {
+        service_name(fqdn, &self.cluster_domain)
+            .map(|(ns, _)| ns)
+            .or_else(|| {
+                self.entries
+                    .iter()
+                    .find(|e| {
+                        crate::resources::istio::visible(&e.export_to, &e.meta.namespace, proxy_namespace)
+                            && e.declares(fqdn, &self.cluster_domain)
+                    })
+                    .map(|e| e.meta.namespace.as_str())
+            })
+    }
+
     /// Why `destination`, written in a VirtualService of `namespace`, names a subset
     /// cluster `proxy` does not have; `None` when it names no subset or the applied rule
     /// defines it.
@@ -201,7 +226,7 @@ impl DestinationRules {
     ) -> Option<String> {
         let subset = destination.subset.as_deref().filter(|s| !s.is_empty())?;
         let fqdn = resolve_host(&destination.host, namespace, cluster_domain);
-        let service_namespace = service_name(&fqdn, cluster_domain).map(|(ns, _)| ns);
+        let service_namespace = self.service_namespace(&fqdn, &proxy.namespace);
         // A sidecar's labels are not known: no workload selector matches them.
         let labels = (proxy.gateway != "mesh").then_some(proxy.labels.as_slice());
         match self.applied(&fqdn, &proxy.namespace, service_namespace, labels) {

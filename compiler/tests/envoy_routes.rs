@@ -399,6 +399,9 @@ fn differences(plugin: &Observed, native: &Observed) -> Vec<String> {
     out
 }
 
+/// How many times a distribution is drawn from Envoy before it counts as a difference.
+const DISTRIBUTION_TRIES: usize = 3;
+
 /// Runs one case on both engines; returns its differences.
 fn run_case(
     case: &Case,
@@ -409,25 +412,35 @@ fn run_case(
 ) -> Vec<String> {
     let sent = sent_request(case, default_port);
     if let Some(expected) = &case.expect.backends {
-        // Weighted: the draws differ, the shares must not.
-        let mut counts: Vec<(String, u32)> = Vec::new();
-        for _ in 0..case.repeat {
-            let seen = match native.send(&sent) {
-                Ok(seen) => seen,
-                Err(e) => return vec![format!("error: {e}")],
-            };
-            let name = seen
-                .backend
-                .map_or_else(|| format!("{} from the proxy", seen.status), |b| b.name);
-            match counts.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, c)) => *c += 1,
-                None => counts.push((name, 1)),
+        // Weighted: the draws differ, the shares must not. Envoy draws its own numbers,
+        // so a share strays past the tolerance now and then (500 draws at 70/30 about
+        // once in a hundred runs): the check is repeated, as upstream conformance and
+        // `switchyard test` on the envoy engine do.
+        let mut found = Vec::new();
+        for _ in 0..DISTRIBUTION_TRIES {
+            let mut counts: Vec<(String, u32)> = Vec::new();
+            for _ in 0..case.repeat {
+                let seen = match native.send(&sent) {
+                    Ok(seen) => seen,
+                    Err(e) => return vec![format!("error: {e}")],
+                };
+                let name = seen
+                    .backend
+                    .map_or_else(|| format!("{} from the proxy", seen.status), |b| b.name);
+                match counts.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, c)) => *c += 1,
+                    None => counts.push((name, 1)),
+                }
+            }
+            found = check_distribution(expected, case.expect.tolerance, &counts, case.repeat)
+                .into_iter()
+                .map(|f| format!("cluster: {f}"))
+                .collect();
+            if found.is_empty() {
+                break;
             }
         }
-        return check_distribution(expected, case.expect.tolerance, &counts, case.repeat)
-            .into_iter()
-            .map(|f| format!("cluster: {f}"))
-            .collect();
+        return found;
     }
     match (plugin.send(&sent), native.send(&sent)) {
         (Ok(a), Ok(b)) => {
